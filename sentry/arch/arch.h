@@ -1,0 +1,43 @@
+/*
+ * What generic sentry code may know of the architecture. Each sentry/arch/<arch>/ provides
+ * arch_regs.h (found through the include path configure sets) and implements these.
+ */
+#ifndef CVISOR_ARCH_H
+#define CVISOR_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch_regs.h" /* struct arch_regs, ARCH_NAME, ARCH_ELF_MACHINE, ARCH_STUB_ADDR ... */
+
+struct task;
+struct guest_siginfo;
+struct guest_sigaction;
+
+uint64_t arch_syscall_nr(const struct arch_regs *r);
+uint64_t arch_syscall_arg(const struct arch_regs *r, int i);
+void arch_set_return(struct arch_regs *r, uint64_t v);
+uint64_t arch_ip(const struct arch_regs *r);
+uint64_t arch_sp(const struct arch_regs *r);
+void arch_set_ip(struct arch_regs *r, uint64_t ip);
+void arch_set_sp(struct arch_regs *r, uint64_t sp);
+/* Backs the instruction pointer over the syscall instruction, to restart the call. */
+void arch_restart_syscall(struct arch_regs *r, uint64_t nr);
+/* Register state for a new program (execve): zeroed, ip and sp set, fresh FP state. */
+void arch_regs_init(struct arch_regs *r, uint64_t entry, uint64_t sp);
+/* Thread pointer (arch_prctl ARCH_SET_FS on x86-64, TPIDR_EL0 on arm64). */
+void arch_set_tls(struct arch_regs *r, uint64_t tls);
+/* The child's registers after fork/clone: return value 0, optional new stack. */
+void arch_regs_fork_child(struct arch_regs *r, uint64_t stack);
+
+/*
+ * Signal frames (rt_sigframe: siginfo, ucontext with the saved registers and FP state) on the
+ * guest stack. 0 or -EFAULT (the caller then kills the task with SIGSEGV).
+ */
+int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo *info,
+			    const struct guest_sigaction *act, uint64_t old_mask);
+/* rt_sigreturn: restores registers and the signal mask from the frame at the stack pointer. */
+int arch_signal_restore_frame(struct task *t, uint64_t *old_mask);
+
+#endif
