@@ -32,6 +32,17 @@ void arch_set_tls(struct arch_regs *r, uint64_t tls);
 void arch_regs_fork_child(struct arch_regs *r, uint64_t stack);
 
 /*
+ * For platforms that make the stub run a syscall of the sentry's (ptrace injection): set up
+ * regs to execute syscall nr with args at ip (the stub's syscall instruction), and read back
+ * its result.
+ */
+void arch_prepare_syscall(struct arch_regs *r, uint64_t ip, long nr, const uint64_t args[6]);
+long arch_syscall_result(const struct arch_regs *r);
+/* The stub's code page: a syscall instruction followed by a breakpoint. */
+extern const uint8_t arch_stub_code[];
+extern const size_t arch_stub_code_len;
+
+/*
  * Signal frames (rt_sigframe: siginfo, ucontext with the saved registers and FP state) on the
  * guest stack. 0 or -EFAULT (the caller then kills the task with SIGSEGV).
  */
@@ -39,5 +50,10 @@ int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo 
 			    const struct guest_sigaction *act, uint64_t old_mask);
 /* rt_sigreturn: restores registers and the signal mask from the frame at the stack pointer. */
 int arch_signal_restore_frame(struct task *t, uint64_t *old_mask);
+
+/* execve's auxiliary vector: AT_HWCAP (the host CPU's features, as Linux reports them) and
+ * AT_PLATFORM's string. */
+uint64_t arch_elf_hwcap(void);
+const char *arch_elf_platform(void);
 
 #endif

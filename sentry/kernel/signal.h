@@ -75,6 +75,9 @@ void sighand_reset_for_exec(struct sighand *sh);
 /* Queues sig for t (info may be NULL: SI_USER from the sentry) and wakes t. 0 or -errno. */
 int task_send_signal(struct task *t, int sig, const struct guest_siginfo *info);
 int task_send_signal_locked(struct task *t, int sig, const struct guest_siginfo *info);
+/* A synchronous fault (SIGSEGV, SIGBUS ...): delivered even if blocked or ignored, as
+ * Linux's force_sig_info (the handler is reset to SIG_DFL then). */
+int task_force_signal(struct task *t, int sig, const struct guest_siginfo *info);
 /* True when t has an unblocked pending signal: a sleep must end. */
 bool task_signal_pending(struct task *t);
 

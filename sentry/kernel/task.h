@@ -48,7 +48,7 @@ struct task {
 	struct task *next_task, *prev_task; /* all tasks, for /proc and kill(-1) */
 	enum task_state state;
 	int exit_status; /* wait status as wait4 reports it */
-	bool exit_signal_sent;
+	int exit_signal; /* sent to the parent at exit: SIGCHLD, or as clone's CSIGNAL said */
 	int pgid, sid;
 	struct waitqueue child_exit; /* woken when a child changes state */
 	int refs;                    /* guarded by kernel_lock */
@@ -66,6 +66,7 @@ struct task {
 
 	/* Registers of the guest thread while it is in the sentry. */
 	struct arch_regs regs;
+	uint64_t syscall_nr; /* of the syscall being handled, for restarts */
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_list_len;
 
@@ -90,6 +91,10 @@ static inline struct task *current(void)
 	return current_task;
 }
 
+/* A zeroed task with its locks ready; the caller fills it and starts it. */
+struct task *task_alloc(void);
+/* Starts the task's host thread (task_run). */
+int task_start(struct task *t);
 void task_get(struct task *t);
 void task_put(struct task *t);
 
@@ -98,6 +103,9 @@ struct task *task_lookup(int tid);
 
 /* Wakes the task from task_wait_event and, if it is running guest code, interrupts it. */
 void task_kick(struct task *t);
+
+/* Makes t->regs.fp hold the thread's FP state (for a signal frame). 0 or -errno. */
+int task_fetch_fpregs(struct task *t);
 
 /* Ends the calling task's thread group with the given wait status; never returns. */
 void task_exit_group(struct task *t, int status) __attribute__((noreturn));

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 struct task;
+struct mm;
 
 /* Copies n bytes from guest address src. 0 or -EFAULT. */
 int copy_in(struct task *t, void *dst, uint64_t src, size_t n);
@@ -22,6 +23,13 @@ int copy_out(struct task *t, uint64_t dst, const void *src, size_t n);
 long copy_in_string(struct task *t, char *dst, uint64_t src, size_t size);
 /* Copies a guest path: -ENOENT for "", -ENAMETOOLONG past PATH_MAX. */
 long copy_in_path(struct task *t, char *dst /* PATH_MAX */, uint64_t src);
+/* The same on an address space that is not (yet) the task's own, as execve builds it. */
+int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t n);
+int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
+
+/* The memory-file offset backing a readable guest address: the key of a futex word. */
+int usercopy_memfile_offset(struct task *t, uint64_t addr, uint64_t *off);
+
 /* Zeroes n guest bytes. */
 int clear_user(struct task *t, uint64_t dst, size_t n);
 

@@ -1,0 +1,13 @@
+/* Choosing the platform by name (--platform). */
+#include <string.h>
+
+#include "platform/platform.h"
+
+const struct platform_ops *platform = &platform_ptrace;
+
+const struct platform_ops *platform_lookup(const char *name)
+{
+	if (strcmp(name, "ptrace") == 0)
+		return &platform_ptrace;
+	return NULL;
+}

@@ -1,0 +1,176 @@
+/*
+ * Launching a sandbox: runsc forks the gofer, then clones the sentry into fresh namespaces,
+ * maps its user namespace, waits until it has shut itself into an empty directory and removes
+ * that directory, so nothing stays on the host whatever happens next.
+ */
+#include "runsc-cli/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gofer/gofer.h"
+#include "lib/util.h"
+
+#define SENTRY_STACK_SIZE (256 << 10)
+/* Host user the sentry runs as when runsc is root: nobody, so it owns nothing on the host. */
+#define SENTRY_HOST_ID 65534
+
+static volatile sig_atomic_t got_signal;
+static volatile pid_t sentry_pid, gofer_pid;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	if (sentry_pid > 0)
+		kill(sentry_pid, SIGKILL);
+}
+
+static int write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, data, strlen(data));
+	close(fd);
+	return n == (ssize_t)strlen(data) ? 0 : -EIO;
+}
+
+static int map_user_namespace(pid_t pid)
+{
+	char path[64], map[64];
+	unsigned id_uid = geteuid() == 0 ? SENTRY_HOST_ID : geteuid();
+	unsigned id_gid = geteuid() == 0 ? SENTRY_HOST_ID : getegid();
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+	if ((err = write_file(path, "deny")) < 0 && err != -ENOENT)
+		return err;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	snprintf(map, sizeof(map), "0 %u 1\n", id_gid);
+	if ((err = write_file(path, map)) < 0)
+		return err;
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	snprintf(map, sizeof(map), "0 %u 1\n", id_uid);
+	return write_file(path, map);
+}
+
+static int sentry_entry(void *arg)
+{
+	sentry_main(arg);
+}
+
+static void reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+int sandbox_run(const char *root, struct sentry_config *cfg)
+{
+	char empty_root[] = "/tmp/runsc-root-XXXXXX";
+	int sv[2], to_sentry[2], from_sentry[2];
+	struct sigaction sa;
+	char *stack = NULL;
+	int status = 0, code;
+	char c;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		fprintf(stderr, "runsc: socketpair: %s\n", strerror(errno));
+		return 125;
+	}
+	if (!mkdtemp(empty_root)) {
+		fprintf(stderr, "runsc: cannot make the sentry's empty root: %s\n", strerror(errno));
+		return 125;
+	}
+	chmod(empty_root, 0755);
+	if (pipe2(to_sentry, O_CLOEXEC) < 0 || pipe2(from_sentry, O_CLOEXEC) < 0) {
+		rmdir(empty_root);
+		return 125;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	gofer_pid = fork();
+	if (gofer_pid < 0) {
+		rmdir(empty_root);
+		return 125;
+	}
+	if (gofer_pid == 0) {
+		signal(SIGINT, SIG_IGN);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(sv[0]);
+		_exit(gofer_main(sv[1], root));
+	}
+	close(sv[1]);
+
+	cfg->gofer_fd = sv[0];
+	cfg->sync_in = to_sentry[0];
+	cfg->sync_out = from_sentry[1];
+	cfg->empty_root = empty_root;
+	/* The sentry needs these across the clone: clear close-on-exec does not matter (no
+	 * exec), but they must stay open in the child, which they do. */
+	stack = malloc(SENTRY_STACK_SIZE);
+	if (!stack) {
+		kill(gofer_pid, SIGKILL);
+		reap(gofer_pid, &status);
+		rmdir(empty_root);
+		return 125;
+	}
+	sentry_pid = clone(sentry_entry, stack + SENTRY_STACK_SIZE,
+			   CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+				   CLONE_NEWNET | SIGCHLD,
+			   cfg);
+	if (sentry_pid < 0) {
+		fprintf(stderr, "runsc: cannot start the sentry: %s\n", strerror(errno));
+		kill(gofer_pid, SIGKILL);
+		reap(gofer_pid, &status);
+		rmdir(empty_root);
+		free(stack);
+		return 125;
+	}
+	close(sv[0]);
+	close(to_sentry[0]);
+	close(from_sentry[1]);
+	if (map_user_namespace(sentry_pid) < 0) {
+		fprintf(stderr, "runsc: cannot map the sentry's user namespace\n");
+		kill(sentry_pid, SIGKILL);
+	} else if (write(to_sentry[1], "1", 1) != 1) {
+		kill(sentry_pid, SIGKILL);
+	}
+	close(to_sentry[1]);
+	/* Once the sentry is inside it (or gone), the directory has no more use. */
+	while (read(from_sentry[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(from_sentry[0]);
+	rmdir(empty_root);
+
+	reap(sentry_pid, &status);
+	sentry_pid = 0;
+	/* The gofer ends when the sentry's end of the connection closes. */
+	reap(gofer_pid, &(int){ 0 });
+	free(stack);
+
+	if (got_signal)
+		return 128 + got_signal;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	code = WTERMSIG(status);
+	fprintf(stderr, "runsc: the sentry was killed by signal %d\n", code);
+	return 128 + code;
+}

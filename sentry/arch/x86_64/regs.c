@@ -1,0 +1,112 @@
+/* x86-64 register conventions: syscall number and arguments, return value, TLS, restart. */
+#include <string.h>
+
+#include "sentry/arch/arch.h"
+
+uint64_t arch_syscall_nr(const struct arch_regs *r)
+{
+	return r->gp.orig_rax;
+}
+
+uint64_t arch_syscall_arg(const struct arch_regs *r, int i)
+{
+	switch (i) {
+	case 0: return r->gp.rdi;
+	case 1: return r->gp.rsi;
+	case 2: return r->gp.rdx;
+	case 3: return r->gp.r10;
+	case 4: return r->gp.r8;
+	case 5: return r->gp.r9;
+	}
+	return 0;
+}
+
+void arch_set_return(struct arch_regs *r, uint64_t v)
+{
+	r->gp.rax = v;
+}
+
+uint64_t arch_ip(const struct arch_regs *r)
+{
+	return r->gp.rip;
+}
+
+uint64_t arch_sp(const struct arch_regs *r)
+{
+	return r->gp.rsp;
+}
+
+void arch_set_ip(struct arch_regs *r, uint64_t ip)
+{
+	r->gp.rip = ip;
+}
+
+void arch_set_sp(struct arch_regs *r, uint64_t sp)
+{
+	r->gp.rsp = sp;
+}
+
+/* The syscall instruction is two bytes (0f 05); the number goes back in rax. */
+void arch_restart_syscall(struct arch_regs *r, uint64_t nr)
+{
+	r->gp.rip -= 2;
+	r->gp.rax = nr;
+}
+
+void arch_regs_init(struct arch_regs *r, uint64_t entry, uint64_t sp)
+{
+	struct user_regs_struct *g = &r->gp;
+	unsigned long cs = g->cs, ss = g->ss, ds = g->ds, es = g->es;
+
+	memset(g, 0, sizeof(*g));
+	/* Keep the segment selectors the host gave the stub; user code cannot choose them. */
+	g->cs = cs ? cs : 0x33;
+	g->ss = ss ? ss : 0x2b;
+	g->ds = ds;
+	g->es = es;
+	g->rip = entry;
+	g->rsp = sp;
+	g->eflags = 0x202; /* IF, and bit 1 which is always set */
+	g->orig_rax = (unsigned long)-1;
+
+	memset(&r->fp, 0, sizeof(r->fp));
+	r->fp.cwd = 0x37f;    /* x87: all exceptions masked, extended precision */
+	r->fp.mxcsr = 0x1f80; /* SSE: all exceptions masked */
+	r->fp_valid = true;
+	r->fp_dirty = true;
+}
+
+void arch_set_tls(struct arch_regs *r, uint64_t tls)
+{
+	r->gp.fs_base = tls;
+}
+
+void arch_regs_fork_child(struct arch_regs *r, uint64_t stack)
+{
+	r->gp.rax = 0;
+	if (stack)
+		r->gp.rsp = stack;
+}
+
+void arch_prepare_syscall(struct arch_regs *r, uint64_t ip, long nr, const uint64_t args[6])
+{
+	r->gp.rip = ip;
+	r->gp.rax = nr;
+	/* Not inside a syscall: no restart logic may rewrite rax or rip on resume. */
+	r->gp.orig_rax = (unsigned long)-1;
+	r->gp.rdi = args[0];
+	r->gp.rsi = args[1];
+	r->gp.rdx = args[2];
+	r->gp.r10 = args[3];
+	r->gp.r8 = args[4];
+	r->gp.r9 = args[5];
+}
+
+long arch_syscall_result(const struct arch_regs *r)
+{
+	return (long)r->gp.rax;
+}
+
+/* syscall; int3 */
+const uint8_t arch_stub_code[] = { 0x0f, 0x05, 0xcc };
+const size_t arch_stub_code_len = sizeof(arch_stub_code);

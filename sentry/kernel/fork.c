@@ -1,0 +1,157 @@
+/* Process creation: fork, vfork and clone make a task with copied or shared resources. */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/vfs.h"
+
+#define CLONE_NS_FLAGS                                                                          \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP)
+
+static bool vfork_done(void *arg)
+{
+	struct task *child = arg;
+	bool done;
+
+	pthread_mutex_lock(&kernel_lock);
+	done = child->vfork_done;
+	pthread_mutex_unlock(&kernel_lock);
+	return done;
+}
+
+long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
+		uint64_t child_tid, uint64_t tls)
+{
+	struct task *c;
+	int exit_signal = flags & CSIGNAL;
+	int tid, err;
+
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if (flags & CLONE_THREAD)
+		return -ENOSYS; /* threads: see the table */
+	if (flags & CLONE_NS_FLAGS)
+		return -EINVAL; /* nested namespaces: see the table */
+	if (exit_signal < 0 || exit_signal > GUEST_NSIG)
+		return -EINVAL;
+
+	c = task_alloc();
+	if (!c)
+		return -ENOMEM;
+	/*
+	 * Without threads, CLONE_VM (vfork, posix_spawn) gets a copy of the address space: the
+	 * child may only exec or exit, so a copy behaves the same but for writes the parent
+	 * would have seen.
+	 */
+	c->mm = mm_fork(t->mm);
+	if (!c->mm) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (flags & CLONE_FILES) {
+		fdtable_get(t->files);
+		c->files = t->files;
+	} else if (!(c->files = fdtable_fork(t->files))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (flags & CLONE_FS) {
+		fs_context_get(t->fs);
+		c->fs = t->fs;
+	} else if (!(c->fs = fs_context_fork(t->fs))) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->sighand = sighand_copy(t->sighand);
+	if (!c->sighand) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->creds = t->creds;
+	memcpy(c->rlimits, t->rlimits, sizeof(c->rlimits));
+	memcpy(c->comm, t->comm, sizeof(c->comm));
+	c->sig.blocked = t->sig.blocked;
+	c->sig.altstack_sp = t->sig.altstack_sp;
+	c->sig.altstack_size = t->sig.altstack_size;
+	c->sig.altstack_flags = t->sig.altstack_flags;
+	c->exit_signal = exit_signal;
+
+	if ((err = task_fetch_fpregs(t)) < 0)
+		goto fail;
+	c->regs = t->regs;
+	c->regs.fp_dirty = true;
+	arch_regs_fork_child(&c->regs, stack);
+	if (flags & CLONE_SETTLS)
+		arch_set_tls(&c->regs, tls);
+
+	pthread_mutex_lock(&kernel_lock);
+	tid = pid_alloc_locked(c);
+	if (tid < 0) {
+		pthread_mutex_unlock(&kernel_lock);
+		err = tid;
+		goto fail;
+	}
+	c->tid = c->tgid = tid;
+	c->parent = (flags & CLONE_PARENT) && t->parent ? t->parent : t;
+	c->pgid = t->pgid;
+	c->sid = t->sid;
+	c->sibling = c->parent->children;
+	c->parent->children = c;
+	c->next_task = kernel_tasks;
+	if (kernel_tasks)
+		kernel_tasks->prev_task = c;
+	kernel_tasks = c;
+	if (flags & CLONE_VFORK)
+		c->vfork_parent = t;
+	pthread_mutex_unlock(&kernel_lock);
+
+	if (flags & CLONE_PARENT_SETTID)
+		copy_out(t, parent_tid, &tid, sizeof(tid));
+	if (flags & CLONE_CHILD_SETTID)
+		mm_copy_out(c->mm, child_tid, &tid, sizeof(tid));
+	if (flags & CLONE_CHILD_CLEARTID)
+		c->clear_child_tid = child_tid;
+
+	if (flags & CLONE_VFORK)
+		task_get(c);
+	if ((err = task_start(c)) < 0) {
+		/* The child is in the tree already: end it as if it had been killed. */
+		log_warn("clone: cannot start a host thread: %d", err);
+		pthread_mutex_lock(&kernel_lock);
+		c->state = TASK_ZOMBIE;
+		c->exit_status = SIGKILL;
+		pthread_mutex_unlock(&kernel_lock);
+		waitqueue_wake_all(&t->child_exit);
+		if (flags & CLONE_VFORK)
+			task_put(c);
+		return tid;
+	}
+	if (flags & CLONE_VFORK) {
+		/* The parent waits until the child execs or exits; a signal ends the wait early. */
+		task_wait_event(t, &c->vfork_wait, vfork_done, c, NULL);
+		task_put(c);
+	}
+	return tid;
+
+fail:
+	if (c->mm)
+		mm_put(c->mm);
+	if (c->files)
+		fdtable_put(c->files);
+	if (c->fs)
+		fs_context_put(c->fs);
+	if (c->sighand)
+		sighand_put(c->sighand);
+	task_put(c);
+	return err;
+}

@@ -1,0 +1,185 @@
+/*
+ * Tasks and the task loop: each guest thread is run by one sentry host thread, which switches
+ * to guest code through the platform and handles what comes back (syscalls, faults, signals).
+ */
+#include "sentry/kernel/task.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "lib/log.h"
+#include "platform/platform.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/mm/mm.h"
+#include "syscalls/syscalls.h"
+
+__thread struct task *current_task;
+
+struct task *task_alloc(void)
+{
+	struct task *t = calloc(1, sizeof(*t));
+	pthread_condattr_t ca;
+
+	if (!t)
+		return NULL;
+	t->refs = 1;
+	t->state = TASK_RUNNING;
+	waitqueue_init(&t->child_exit);
+	waitqueue_init(&t->vfork_wait);
+	pthread_mutex_init(&t->wake_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->wake_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	t->start_time_ns = kernel_monotonic_ns();
+	return t;
+}
+
+void task_get(struct task *t)
+{
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+}
+
+void task_put(struct task *t)
+{
+	struct pending_signal *p, *next;
+
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (p = t->sig.queue; p; p = next) {
+		next = p->next;
+		free(p);
+	}
+	pthread_cond_destroy(&t->wake_cond);
+	pthread_mutex_destroy(&t->wake_lock);
+	free(t);
+}
+
+struct task *task_lookup(int tid)
+{
+	struct task *t;
+
+	pthread_mutex_lock(&kernel_lock);
+	t = pid_lookup_locked(tid);
+	if (t && t->state != TASK_DEAD)
+		task_get(t);
+	else
+		t = NULL;
+	pthread_mutex_unlock(&kernel_lock);
+	return t;
+}
+
+void task_kick(struct task *t)
+{
+	pthread_mutex_lock(&t->wake_lock);
+	t->woken = true;
+	pthread_cond_signal(&t->wake_cond);
+	if (t->in_guest && t->mm && t->mm->as)
+		platform->interrupt(t->mm->as);
+	pthread_mutex_unlock(&t->wake_lock);
+}
+
+int task_fetch_fpregs(struct task *t)
+{
+	if (t->regs.fp_valid || t->regs.fp_dirty || !t->mm->as)
+		return 0;
+	return platform->get_fpregs(t->mm->as, &t->regs);
+}
+
+static void set_in_guest(struct task *t, bool in)
+{
+	pthread_mutex_lock(&t->wake_lock);
+	t->in_guest = in;
+	pthread_mutex_unlock(&t->wake_lock);
+}
+
+void task_run(struct task *t)
+{
+	struct platform_fault fault;
+	uint64_t args[6];
+
+	current_task = t;
+	for (;;) {
+		enum platform_event ev;
+		long ret;
+		int err;
+
+		if ((err = mm_activate(t->mm)) < 0) {
+			log_warn("task %d: cannot start its address space: %s", t->tid, strerror(-err));
+			task_exit_group(t, SIGKILL);
+		}
+		set_in_guest(t, true);
+		/* A signal sent before in_guest was set must not wait for the next syscall. */
+		if (task_signal_pending(t)) {
+			set_in_guest(t, false);
+			task_handle_signals(t, NULL, false);
+			continue;
+		}
+		ev = platform->run(t->mm->as, &t->regs, &fault);
+		set_in_guest(t, false);
+
+		switch (ev) {
+		case PLATFORM_SYSCALL: {
+			uint64_t nr = arch_syscall_nr(&t->regs);
+
+			for (int i = 0; i < 6; i++)
+				args[i] = arch_syscall_arg(&t->regs, i);
+			t->syscall_nr = nr;
+			ret = syscall_dispatch(t, nr, args);
+			arch_set_return(&t->regs, (uint64_t)ret);
+			task_handle_signals(t, &ret, true);
+			break;
+		}
+		case PLATFORM_FAULT: {
+			struct guest_siginfo info = { 0 };
+
+			info.signo = fault.signo;
+			info.code = fault.code;
+			info.fault.addr = fault.addr;
+			if (fault.signo == SIGSEGV && mm_handle_fault(t->mm, fault.addr, true) == 0)
+				break;
+			task_force_signal(t, fault.signo, &info);
+			task_handle_signals(t, NULL, false);
+			break;
+		}
+		case PLATFORM_INTERRUPTED:
+			task_handle_signals(t, NULL, false);
+			break;
+		case PLATFORM_DIED:
+			log_warn("task %d: its stub died", t->tid);
+			task_exit_group(t, SIGKILL);
+		}
+	}
+}
+
+static void *task_thread_main(void *arg)
+{
+	struct task *t = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "task-%d", t->tid);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	task_run(t);
+}
+
+int task_start(struct task *t)
+{
+	pthread_attr_t attr;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* The thread holds its own reference until it exits. */
+	task_get(t);
+	err = pthread_create(&t->thread, &attr, task_thread_main, t);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		task_put(t);
+		return -err;
+	}
+	return 0;
+}

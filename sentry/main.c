@@ -1,0 +1,154 @@
+/*
+ * The sentry process: seals itself (empty root, no capabilities, seccomp), builds the sandbox's
+ * file system over the gofer, and starts the guest's first program as PID 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "gofer/client.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/proctitle.h"
+#include "platform/platform.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/uts.h"
+#include "sentry/loader/loader.h"
+#include "sentry/mm/memfile.h"
+#include "sentry/mm/mm.h"
+#include "sentry/sentry.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/vfs.h"
+#include "syscalls/syscalls.h"
+
+static void __attribute__((noreturn, format(printf, 2, 3))) die(int code, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		fprintf(stderr, "runsc: %s\n", buf);
+	_exit(code);
+}
+
+/* Steps taken while the sentry can still see the host: chroot into the empty directory. */
+static void enter_empty_root(const struct sentry_config *cfg)
+{
+	char c;
+
+	if (read(cfg->sync_in, &c, 1) != 1)
+		_exit(125);
+	close(cfg->sync_in);
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die(125, "sentry: cannot become root of its user namespace: %s", strerror(errno));
+	if (chroot(cfg->empty_root) < 0 || chdir("/") < 0)
+		die(125, "sentry: cannot enter its empty root %s: %s", cfg->empty_root,
+		    strerror(errno));
+	if (write(cfg->sync_out, "1", 1) != 1)
+		_exit(125);
+	close(cfg->sync_out);
+}
+
+static struct task *make_init_task(const struct sentry_config *cfg, struct fs_context *fs)
+{
+	struct task *t = task_alloc();
+	struct rlimit rl;
+
+	if (!t)
+		die(125, "sentry: out of memory");
+	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = cfg->uid;
+	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = cfg->gid;
+	for (int r = 0; r < (int)(sizeof(t->rlimits) / sizeof(t->rlimits[0])); r++) {
+		if (getrlimit(r, &rl) < 0)
+			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+		t->rlimits[r] = rl;
+	}
+	t->rlimits[RLIMIT_NOFILE].rlim_cur = MIN(t->rlimits[RLIMIT_NOFILE].rlim_cur, 1024);
+	t->sighand = sighand_new();
+	t->files = fdtable_new();
+	t->fs = fs;
+	t->mm = mm_new();
+	if (!t->sighand || !t->files || !t->mm)
+		die(125, "sentry: out of memory");
+	for (int fd = 0; fd < 3; fd++) {
+		struct file *f;
+
+		/* A closed stdio fd of runsc stays closed in the guest. */
+		if (fcntl(fd, F_GETFD) < 0)
+			continue;
+		if (hostfile_new(fd, &f) < 0)
+			die(125, "sentry: cannot wrap host fd %d", fd);
+		if (fd_install_at(t->files, fd, f, false) < 0)
+			die(125, "sentry: cannot install fd %d", fd);
+		file_put(f);
+	}
+	pthread_mutex_lock(&kernel_lock);
+	t->tid = t->tgid = pid_alloc_locked(t);
+	t->pgid = t->sid = t->tid;
+	t->exit_signal = SIGCHLD;
+	kernel_tasks = t;
+	kernel_init_task = t;
+	pthread_mutex_unlock(&kernel_lock);
+	return t;
+}
+
+int sentry_main(const struct sentry_config *cfg)
+{
+	struct gofer_client *gofer;
+	struct fs_context *fs;
+	struct task *init;
+	char path[4096];
+	int err;
+
+	proctitle_set("runsc-sentry");
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	enter_empty_root(cfg);
+	log_init("sentry", cfg->debug_fd);
+	if (cfg->strace)
+		strace_fd = cfg->debug_fd >= 0 ? cfg->debug_fd : STDERR_FILENO;
+	kernel_boot_ns = kernel_monotonic_ns();
+	uts_init(cfg->hostname);
+
+	platform = platform_lookup(cfg->platform);
+	if (!platform)
+		die(2, "unknown platform %s", cfg->platform);
+	if ((err = memfile_init()) < 0)
+		die(125, "sentry: cannot create the memory file: %s", strerror(-err));
+	if ((err = platform->init(memfile_fd())) < 0)
+		die(125, "sentry: platform %s: %s", platform->name, strerror(-err));
+	if ((err = gofer_client_new(cfg->gofer_fd, &gofer)) < 0)
+		die(125, "sentry: gofer connection: %s", strerror(-err));
+	if ((err = vfs_setup_root(gofer, &fs)) < 0)
+		die(125, "sentry: cannot mount the root file system: %s", strerror(-err));
+	if ((err = sentry_seal()) < 0)
+		die(125, "sentry: cannot confine itself: %s", strerror(-err));
+
+	init = make_init_task(cfg, fs);
+	current_task = init;
+	if (cfg->cwd && vfs_chdir(init, cfg->cwd) < 0)
+		vfs_chdir(init, "/");
+	err = loader_resolve_command(init, cfg->argv[0], cfg->envp, path, sizeof(path));
+	if (err < 0)
+		die(127, "%s: %s", cfg->argv[0], strerror(-err));
+	err = task_execve(init, path, cfg->argv, cfg->envp);
+	if (err < 0)
+		die(err == -ENOENT ? 127 : 126, "%s: %s", cfg->argv[0], strerror(-err));
+	current_task = NULL;
+	if ((err = task_start(init)) < 0)
+		die(125, "sentry: cannot start the first task: %s", strerror(-err));
+	/* The first task's exit ends the process (kernel_shutdown); this thread only waits. */
+	for (;;)
+		pause();
+}

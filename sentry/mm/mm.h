@@ -1,0 +1,80 @@
+/*
+ * Guest address spaces: a sorted list of VMAs, each backed by a range of the memory file
+ * (struct mobj). The platform address space (the stub) mirrors the VMAs; it is brought up to
+ * date by the task that runs in it (mm_activate), since only that host thread may drive it.
+ */
+#ifndef CVISOR_MM_MM_H
+#define CVISOR_MM_MM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct file;
+struct mobj;
+struct platform_as;
+
+/* VMA flags beyond PROT_*: the mapping kind. */
+#define VMA_SHARED 0x1    /* MAP_SHARED: writes reach the mobj others map too */
+#define VMA_GROWSDOWN 0x2 /* the main stack */
+#define VMA_STACK 0x4     /* [stack] in /proc/PID/maps */
+#define VMA_HEAP 0x8      /* [heap] */
+
+struct vma {
+	uint64_t start, end; /* page aligned, end exclusive */
+	int prot;            /* PROT_* */
+	int flags;           /* VMA_* */
+	struct mobj *mobj;   /* a reference; backs [start, end) from mobj_off */
+	uint64_t mobj_off;
+	struct file *file;   /* a reference, or NULL for anonymous memory (for /proc maps) */
+	uint64_t file_off;
+	struct vma *next;
+};
+
+struct mm {
+	pthread_mutex_t lock; /* guards everything below */
+	int refs;             /* atomic */
+	struct vma *vmas;     /* sorted by start, non-overlapping */
+	uint64_t brk_start, brk;
+	uint64_t mmap_base; /* top-down allocation starts below this */
+	uint64_t stack_start, arg_start, arg_end, env_start, env_end, auxv_start, auxv_end;
+	uint64_t entry;
+	struct file *exe; /* a reference: /proc/PID/exe */
+	struct platform_as *as; /* NULL until the first mm_activate */
+	bool as_stale;          /* the stub's mappings must be rebuilt from the VMAs */
+};
+
+struct mm *mm_new(void);
+/* fork: private memory is copied, shared memory (VMA_SHARED) is shared. */
+struct mm *mm_fork(struct mm *old);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/*
+ * mmap: flags are MAP_* (PRIVATE/SHARED/FIXED/FIXED_NOREPLACE/ANONYMOUS/GROWSDOWN/
+ * NORESERVE/POPULATE...), f NULL for anonymous. Returns the address or a negative errno.
+ */
+long mm_mmap(struct mm *mm, uint64_t addr, size_t len, int prot, int flags, struct file *f,
+	     uint64_t off);
+int mm_munmap(struct mm *mm, uint64_t addr, size_t len);
+int mm_mprotect(struct mm *mm, uint64_t addr, size_t len, int prot);
+long mm_mremap(struct mm *mm, uint64_t old_addr, size_t old_len, size_t new_len, int flags,
+	       uint64_t new_addr);
+/* brk: returns the new (or unchanged) break, as Linux's brk syscall. */
+uint64_t mm_brk(struct mm *mm, uint64_t brk);
+int mm_madvise(struct mm *mm, uint64_t addr, size_t len, int advice);
+
+/* Called by the task's own host thread before running guest code: the stub exists and
+ * mirrors the VMAs. */
+int mm_activate(struct mm *mm);
+/* A guest fault at addr: 0 when resolved (the access may be retried), or -EFAULT. */
+int mm_handle_fault(struct mm *mm, uint64_t addr, bool write);
+
+/* For /proc/PID/maps; writes at most len bytes into buf, returns the length. */
+size_t mm_format_maps(struct mm *mm, char *buf, size_t len);
+/* Resident/virtual sizes in bytes, for /proc/PID/status and stat. */
+void mm_sizes(struct mm *mm, uint64_t *vsize, uint64_t *rss);
+
+#endif

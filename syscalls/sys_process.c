@@ -1,0 +1,535 @@
+/* Process syscalls: fork/vfork/clone, execve, exit, wait, IDs, credentials, sessions. */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "sentry/kernel/exit.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/usercopy.h"
+#include "syscalls/syscalls.h"
+
+SYSCALL_DEFINE(fork)
+{
+	return task_clone(t, SIGCHLD, 0, 0, 0, 0);
+}
+
+SYSCALL_DEFINE(vfork)
+{
+	return task_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+}
+
+/* x86-64 order: flags, stack, parent_tid, child_tid, tls. */
+SYSCALL_DEFINE(clone)
+{
+	return task_clone(t, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* Copies a NULL-terminated guest array of strings (argv, envp) into one sentry allocation. */
+static long copy_in_strv(struct task *t, uint64_t addr, char ***out)
+{
+	/* Linux's limits: MAX_ARG_STRINGS and, in practice, a quarter of the 8 MiB stack. */
+	const size_t max_total = 2 << 20, max_count = 0x7fffffff;
+	size_t count = 0, cap = 16, total = 0;
+	char **v = malloc(cap * sizeof(*v));
+	char *buf = malloc(PATH_MAX * 32);
+	long err;
+
+	*out = NULL;
+	if (!v || !buf) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (; addr;) {
+		uint64_t p;
+		long n;
+
+		if ((err = copy_in(t, &p, addr + count * sizeof(p), sizeof(p))) < 0)
+			goto fail;
+		if (!p)
+			break;
+		n = copy_in_string(t, buf, p, PATH_MAX * 32);
+		if (n < 0) {
+			err = n == -ENAMETOOLONG ? -E2BIG : n;
+			goto fail;
+		}
+		total += n + 1;
+		if (total > max_total || count + 1 >= max_count) {
+			err = -E2BIG;
+			goto fail;
+		}
+		if (count + 1 >= cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+
+			if (!nv) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			v = nv;
+		}
+		v[count] = strdup(buf);
+		if (!v[count]) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		count++;
+	}
+	v[count] = NULL;
+	free(buf);
+	*out = v;
+	return 0;
+fail:
+	if (v) {
+		for (size_t i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+	}
+	free(buf);
+	return err;
+}
+
+static void free_strv(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+SYSCALL_DEFINE(execve)
+{
+	char path[PATH_MAX];
+	char **argv = NULL, **envp = NULL;
+	long err;
+
+	if ((err = copy_in_path(t, path, a[0])) < 0)
+		return err;
+	if ((err = copy_in_strv(t, a[1], &argv)) < 0)
+		return err;
+	if ((err = copy_in_strv(t, a[2], &envp)) < 0) {
+		free_strv(argv);
+		return err;
+	}
+	err = task_execve(t, path, argv, envp);
+	free_strv(argv);
+	free_strv(envp);
+	return err;
+}
+
+SYSCALL_DEFINE(exit)
+{
+	/* One thread per process: exit ends the process as exit_group does. */
+	task_exit_group(t, (a[0] & 0xff) << 8);
+}
+
+SYSCALL_DEFINE(exit_group)
+{
+	task_exit_group(t, (a[0] & 0xff) << 8);
+}
+
+/* The guest's struct rusage: the sentry reports times, the rest is zero. */
+static int put_rusage(struct task *t, uint64_t addr)
+{
+	struct rusage ru;
+
+	if (!addr)
+		return 0;
+	memset(&ru, 0, sizeof(ru));
+	return copy_out(t, addr, &ru, sizeof(ru));
+}
+
+SYSCALL_DEFINE(wait4)
+{
+	int pid = (int)a[0], options = (int)a[2];
+	struct wait_result res;
+	int idtype, id;
+	long ret;
+
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+		return -EINVAL;
+	if (pid == INT_MIN)
+		return -ESRCH;
+	if (pid > 0) {
+		idtype = P_PID;
+		id = pid;
+	} else if (pid == 0) {
+		idtype = P_PGID;
+		id = 0;
+	} else if (pid == -1) {
+		idtype = P_ALL;
+		id = 0;
+	} else {
+		idtype = P_PGID;
+		id = -pid;
+	}
+	ret = task_wait(t, idtype, id, options | WEXITED, &res);
+	if (ret <= 0)
+		return ret;
+	if (a[1] && copy_out(t, a[1], &res.status, sizeof(res.status)) < 0)
+		return -EFAULT;
+	if (put_rusage(t, a[3]) < 0)
+		return -EFAULT;
+	return ret;
+}
+
+SYSCALL_DEFINE(waitid)
+{
+	int idtype = (int)a[0], id = (int)a[1], options = (int)a[3];
+	struct wait_result res;
+	struct guest_siginfo si;
+	long ret;
+
+	if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD |
+			__WCLONE | __WALL))
+		return -EINVAL;
+	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
+		return -EINVAL;
+	if (idtype == P_PID && id <= 0)
+		return -EINVAL;
+	ret = task_wait(t, idtype, id, options, &res);
+	if (ret < 0)
+		return ret;
+	memset(&si, 0, sizeof(si));
+	if (ret > 0) {
+		si.signo = SIGCHLD;
+		si.code = res.code;
+		si.kill.pid = res.pid;
+		si.kill.uid = res.uid;
+		si.kill.status = res.code == CLD_EXITED ? WEXITSTATUS(res.status)
+			       : res.code == CLD_STOPPED ? WSTOPSIG(res.status)
+			       : res.code == CLD_CONTINUED ? SIGCONT
+							   : WTERMSIG(res.status);
+	}
+	if (a[2] && copy_out(t, a[2], &si, sizeof(si)) < 0)
+		return -EFAULT;
+	if (put_rusage(t, a[4]) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL_DEFINE(getpid)
+{
+	return t->tgid;
+}
+
+SYSCALL_DEFINE(gettid)
+{
+	return t->tid;
+}
+
+SYSCALL_DEFINE(getppid)
+{
+	int ppid;
+
+	pthread_mutex_lock(&kernel_lock);
+	ppid = t->parent ? t->parent->tgid : 0;
+	pthread_mutex_unlock(&kernel_lock);
+	return ppid;
+}
+
+SYSCALL_DEFINE(getuid)
+{
+	return t->creds.uid;
+}
+
+SYSCALL_DEFINE(geteuid)
+{
+	return t->creds.euid;
+}
+
+SYSCALL_DEFINE(getgid)
+{
+	return t->creds.gid;
+}
+
+SYSCALL_DEFINE(getegid)
+{
+	return t->creds.egid;
+}
+
+SYSCALL_DEFINE(getresuid)
+{
+	uid_t ids[3] = { t->creds.uid, t->creds.euid, t->creds.suid };
+
+	for (int i = 0; i < 3; i++)
+		if (copy_out(t, a[i], &ids[i], sizeof(ids[i])) < 0)
+			return -EFAULT;
+	return 0;
+}
+
+SYSCALL_DEFINE(getresgid)
+{
+	gid_t ids[3] = { t->creds.gid, t->creds.egid, t->creds.sgid };
+
+	for (int i = 0; i < 3; i++)
+		if (copy_out(t, a[i], &ids[i], sizeof(ids[i])) < 0)
+			return -EFAULT;
+	return 0;
+}
+
+static bool capable_setid(struct task *t)
+{
+	return t->creds.euid == 0;
+}
+
+/* setresuid's rule: an unprivileged task may only pick among its real, effective, saved IDs. */
+static long set_ids(struct task *t, uint32_t *real, uint32_t *eff, uint32_t *saved, uint32_t *fs,
+		    uint32_t r, uint32_t e, uint32_t s)
+{
+	uint32_t want[3] = { r, e, s };
+
+	if (!capable_setid(t)) {
+		for (int i = 0; i < 3; i++) {
+			if (want[i] == (uint32_t)-1)
+				continue;
+			if (want[i] != *real && want[i] != *eff && want[i] != *saved)
+				return -EPERM;
+		}
+	}
+	if (r != (uint32_t)-1)
+		*real = r;
+	if (e != (uint32_t)-1)
+		*eff = e;
+	if (s != (uint32_t)-1)
+		*saved = s;
+	*fs = *eff;
+	return 0;
+}
+
+SYSCALL_DEFINE(setresuid)
+{
+	return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid, a[0],
+		       a[1], a[2]);
+}
+
+SYSCALL_DEFINE(setresgid)
+{
+	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid, a[0],
+		       a[1], a[2]);
+}
+
+SYSCALL_DEFINE(setuid)
+{
+	uint32_t id = a[0];
+
+	if (id == (uint32_t)-1)
+		return -EINVAL;
+	if (capable_setid(t))
+		return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid,
+			       id, id, id);
+	return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid, -1, id,
+		       -1);
+}
+
+SYSCALL_DEFINE(setgid)
+{
+	uint32_t id = a[0];
+
+	if (id == (uint32_t)-1)
+		return -EINVAL;
+	if (capable_setid(t))
+		return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid,
+			       id, id, id);
+	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid, -1, id,
+		       -1);
+}
+
+SYSCALL_DEFINE(setreuid)
+{
+	return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid, a[0],
+		       a[1], -1);
+}
+
+SYSCALL_DEFINE(setregid)
+{
+	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid, a[0],
+		       a[1], -1);
+}
+
+SYSCALL_DEFINE(getgroups)
+{
+	int size = (int)a[0];
+
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return t->creds.ngroups;
+	if (size < t->creds.ngroups)
+		return -EINVAL;
+	if (copy_out(t, a[1], t->creds.groups, sizeof(gid_t) * t->creds.ngroups) < 0)
+		return -EFAULT;
+	return t->creds.ngroups;
+}
+
+SYSCALL_DEFINE(setgroups)
+{
+	int size = (int)a[0];
+	gid_t groups[NGROUPS_MAX_GUEST];
+
+	if (!capable_setid(t))
+		return -EPERM;
+	if (size < 0 || size > NGROUPS_MAX_GUEST)
+		return -EINVAL;
+	if (copy_in(t, groups, a[1], sizeof(gid_t) * size) < 0)
+		return -EFAULT;
+	memcpy(t->creds.groups, groups, sizeof(gid_t) * size);
+	t->creds.ngroups = size;
+	return 0;
+}
+
+SYSCALL_DEFINE(getpgid)
+{
+	int pid = (int)a[0], pgid;
+	struct task *p;
+
+	if (pid == 0)
+		return t->pgid;
+	pthread_mutex_lock(&kernel_lock);
+	p = pid_lookup_locked(pid);
+	pgid = p && p->state != TASK_DEAD ? p->pgid : -ESRCH;
+	pthread_mutex_unlock(&kernel_lock);
+	return pgid;
+}
+
+SYSCALL_DEFINE(getpgrp)
+{
+	return t->pgid;
+}
+
+SYSCALL_DEFINE(getsid)
+{
+	int pid = (int)a[0], sid;
+	struct task *p;
+
+	if (pid == 0)
+		return t->sid;
+	pthread_mutex_lock(&kernel_lock);
+	p = pid_lookup_locked(pid);
+	sid = p && p->state != TASK_DEAD ? p->sid : -ESRCH;
+	pthread_mutex_unlock(&kernel_lock);
+	return sid;
+}
+
+SYSCALL_DEFINE(setpgid)
+{
+	int pid = (int)a[0] ? (int)a[0] : t->tgid;
+	int pgid = (int)a[1];
+	struct task *p, *q;
+	long ret = 0;
+
+	if (pgid < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&kernel_lock);
+	p = pid_lookup_locked(pid);
+	if (!p || p->state == TASK_DEAD || (p != t && p->parent != t)) {
+		ret = -ESRCH;
+		goto out;
+	}
+	if (pgid == 0)
+		pgid = p->tgid;
+	if (p->sid == p->tgid || p->sid != t->sid) {
+		ret = p->sid == p->tgid ? -EPERM : -EPERM;
+		goto out;
+	}
+	if (pgid != p->tgid) {
+		/* The group must exist in the same session. */
+		for (q = kernel_tasks; q; q = q->next_task)
+			if (q->pgid == pgid && q->sid == t->sid)
+				break;
+		if (!q) {
+			ret = -EPERM;
+			goto out;
+		}
+	}
+	p->pgid = pgid;
+out:
+	pthread_mutex_unlock(&kernel_lock);
+	return ret;
+}
+
+SYSCALL_DEFINE(setsid)
+{
+	struct task *q;
+	long ret;
+
+	pthread_mutex_lock(&kernel_lock);
+	for (q = kernel_tasks; q; q = q->next_task)
+		if (q->pgid == t->tgid)
+			break;
+	if (q) {
+		ret = -EPERM;
+	} else {
+		t->sid = t->pgid = t->tgid;
+		ret = t->sid;
+	}
+	pthread_mutex_unlock(&kernel_lock);
+	return ret;
+}
+
+SYSCALL_DEFINE(set_tid_address)
+{
+	t->clear_child_tid = a[0];
+	return t->tid;
+}
+
+SYSCALL_DEFINE(set_robust_list)
+{
+	/* struct robust_list_head is three words on 64-bit. */
+	if (a[1] != 24)
+		return -EINVAL;
+	t->robust_list = a[0];
+	t->robust_list_len = a[1];
+	return 0;
+}
+
+SYSCALL_DEFINE(get_robust_list)
+{
+	uint64_t len = t->robust_list_len;
+
+	if ((int)a[0] != 0 && (int)a[0] != t->tid)
+		return -ESRCH;
+	if (copy_out(t, a[1], &t->robust_list, sizeof(uint64_t)) < 0 ||
+	    copy_out(t, a[2], &len, sizeof(len)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+SYSCALL_DEFINE(prctl)
+{
+	char name[16];
+
+	switch ((int)a[0]) {
+	case PR_SET_NAME:
+		if (copy_in_string(t, name, a[1], sizeof(name)) == -EFAULT)
+			return -EFAULT;
+		name[15] = '\0';
+		pthread_mutex_lock(&kernel_lock);
+		memcpy(t->comm, name, sizeof(name));
+		pthread_mutex_unlock(&kernel_lock);
+		return 0;
+	case PR_GET_NAME:
+		pthread_mutex_lock(&kernel_lock);
+		memcpy(name, t->comm, sizeof(name));
+		pthread_mutex_unlock(&kernel_lock);
+		return copy_out(t, a[1], name, sizeof(name));
+	case PR_GET_DUMPABLE:
+		return 1;
+	case PR_SET_DUMPABLE:
+		return a[1] <= 1 ? 0 : -EINVAL;
+	case PR_SET_NO_NEW_PRIVS:
+		return a[1] == 1 && !a[2] && !a[3] && !a[4] ? 0 : -EINVAL;
+	case PR_GET_NO_NEW_PRIVS:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
