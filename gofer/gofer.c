@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,16 +32,16 @@ static const int kept_caps[] = {
 
 /* Exactly what the server (and the libc calls it makes) needs once it runs. */
 static const int allowed_syscalls[] = {
-	/* files */
-	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(lseek), SCMP_SYS(getdents64), SCMP_SYS(mkdirat), SCMP_SYS(mknodat),
-	SCMP_SYS(symlinkat), SCMP_SYS(linkat), SCMP_SYS(unlinkat), SCMP_SYS(renameat),
-	SCMP_SYS(renameat2), SCMP_SYS(readlinkat), SCMP_SYS(fchownat), SCMP_SYS(fchmodat),
-	SCMP_SYS(utimensat), SCMP_SYS(ftruncate), SCMP_SYS(fstatfs), SCMP_SYS(umask),
-	/* logging to stderr and the debug log */
+	/* files; renameat2 is what libc's renameat uses where renameat does not exist (arm64) */
+	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+	SCMP_SYS(getdents64), SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat),
+	SCMP_SYS(linkat), SCMP_SYS(unlinkat), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(readlinkat), SCMP_SYS(fchownat), SCMP_SYS(fchmodat), SCMP_SYS(utimensat),
+	SCMP_SYS(ftruncate), SCMP_SYS(fstatfs), SCMP_SYS(umask),
+	/* logging to stderr and the debug log (clock_gettime when there is no vDSO) */
 	SCMP_SYS(write), SCMP_SYS(clock_gettime), SCMP_SYS(getpid),
-	/* memory for malloc */
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
+	/* malloc */
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 	/* ending */
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
 };
@@ -52,7 +53,7 @@ static const int socket_syscalls[] = {
 
 static int fail(const char *what, int err)
 {
-	log_warn("gofer: %s: %s", what, strerror(-err));
+	log_warn("%s: %s", what, strerror(-err));
 	return 1;
 }
 
@@ -103,6 +104,22 @@ static int close_other_fds(int sock)
 	if (null_fd > STDERR_FILENO)
 		close(null_fd);
 	return sock;
+}
+
+/*
+ * Handlers inherited from runsc would run runsc's code under our seccomp filter: reset
+ * them to the default, as exec would. Ignored signals stay ignored.
+ */
+static void reset_signal_handlers(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+			continue;
+		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
+	}
 }
 
 /* Every fid is an fd: allow as many as the hard limit lets us. */
@@ -225,6 +242,7 @@ int gofer_main(int sock, const char *root)
 
 	prctl(PR_SET_NAME, "runsc-gofer", 0, 0, 0);
 	log_component = "gofer";
+	reset_signal_handlers();
 	sock = close_other_fds(sock);
 	if (sock < 0)
 		return fail("closing inherited fds", sock);

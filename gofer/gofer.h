@@ -6,10 +6,11 @@
 #define CVISOR_GOFER_GOFER_H
 
 /*
- * What runsc calls in the forked gofer process. Names the process runsc-gofer, keeps only
- * sock, stderr and the debug log open (stdin and stdout become /dev/null), enters a new
- * mount namespace, chroots into root, keeps only the capabilities that file serving needs
- * (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID: the sentry
+ * What runsc calls in the forked gofer process. Names the process runsc-gofer, resets
+ * inherited signal handlers to the default (as exec would), keeps only sock, stderr and the
+ * debug log open (stdin and stdout become /dev/null), enters a new mount namespace, chroots
+ * into root, keeps only the capabilities that file serving needs (CAP_CHOWN,
+ * CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID: the sentry
  * checks permissions, the gofer acts for every guest user), installs a seccomp allow-list
  * of the syscalls the server makes (anything else kills the process; the environment
  * variable CVISOR_GOFER_SECCOMP=log or =trap makes a violation logged or SIGSYS instead),

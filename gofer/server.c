@@ -21,7 +21,9 @@
 
 /* Fids one connection may hold; each is an open fd, so RLIMIT_NOFILE may bound it first. */
 #define GOFER_FIDS_MAX 65536
-#define GOFER_FIDS_INITIAL 64
+/* The table grows a chunk at a time and entries never move, so a handler may hold one
+ * entry while another is allocated. */
+#define FID_CHUNK 256
 #define DENTS_BUF_SIZE 32768
 
 /* A malformed request: the connection ends. */
@@ -45,13 +47,18 @@ struct server {
 	bool stream;
 	int root_fd;
 	int proc_fd;
-	struct fid_entry *fids;
-	uint32_t nfids;
+	struct fid_entry *chunks[GOFER_FIDS_MAX / FID_CHUNK];
+	uint32_t nfids;	    /* slots allocated: a multiple of FID_CHUNK */
 	uint32_t free_head; /* index + 1, 0 when no slot is free */
 	uint8_t *buf;	    /* one message: the request, then its reply */
 	struct gofer_dirent *ents;
 	uint8_t *dents;
 };
+
+static struct fid_entry *fid_slot(struct server *s, uint32_t index)
+{
+	return &s->chunks[index / FID_CHUNK][index % FID_CHUNK];
+}
 
 static struct fid_entry *fid_lookup(struct server *s, gofer_fid fid)
 {
@@ -60,7 +67,7 @@ static struct fid_entry *fid_lookup(struct server *s, gofer_fid fid)
 
 	if (index >= s->nfids)
 		return NULL;
-	e = &s->fids[index];
+	e = fid_slot(s, index);
 	if (e->fd < 0 || e->gen != (uint32_t)(fid >> 32))
 		return NULL;
 	return e;
@@ -69,24 +76,23 @@ static struct fid_entry *fid_lookup(struct server *s, gofer_fid fid)
 /* Makes sure a slot is free, so that fid_install cannot fail once a file exists. */
 static int fid_reserve(struct server *s)
 {
-	uint32_t n;
-	struct fid_entry *fids;
+	struct fid_entry *chunk;
+	uint32_t base = s->nfids;
 
 	if (s->free_head)
 		return 0;
 	if (s->nfids >= GOFER_FIDS_MAX)
 		return -ENFILE;
-	n = s->nfids ? MIN(s->nfids * 2, (uint32_t)GOFER_FIDS_MAX) : GOFER_FIDS_INITIAL;
-	fids = realloc(s->fids, n * sizeof(*fids));
-	if (!fids)
+	chunk = malloc(FID_CHUNK * sizeof(*chunk));
+	if (!chunk)
 		return -ENOMEM;
-	for (uint32_t i = s->nfids; i < n; i++) {
-		fids[i] = (struct fid_entry){ .fd = -1, .dir_fd = -1, .gen = 1 };
-		fids[i].next_free = i + 1 < n ? i + 2 : s->free_head;
+	for (uint32_t i = 0; i < FID_CHUNK; i++) {
+		chunk[i] = (struct fid_entry){ .fd = -1, .dir_fd = -1, .gen = 1 };
+		chunk[i].next_free = i + 1 < FID_CHUNK ? base + i + 2 : 0;
 	}
-	s->free_head = s->nfids + 1;
-	s->fids = fids;
-	s->nfids = n;
+	s->chunks[base / FID_CHUNK] = chunk;
+	s->nfids += FID_CHUNK;
+	s->free_head = base + 1;
 	return 0;
 }
 
@@ -94,7 +100,7 @@ static int fid_reserve(struct server *s)
 static gofer_fid fid_install(struct server *s, int fd, mode_t mode)
 {
 	uint32_t index = s->free_head - 1;
-	struct fid_entry *e = &s->fids[index];
+	struct fid_entry *e = fid_slot(s, index);
 
 	s->free_head = e->next_free;
 	e->fd = fd;
@@ -103,7 +109,7 @@ static gofer_fid fid_install(struct server *s, int fd, mode_t mode)
 	return ((gofer_fid)e->gen << 32) | (index + 1);
 }
 
-static void fid_release(struct server *s, struct fid_entry *e)
+static void fid_release(struct server *s, gofer_fid fid, struct fid_entry *e)
 {
 	close(e->fd);
 	if (e->dir_fd >= 0)
@@ -112,7 +118,7 @@ static void fid_release(struct server *s, struct fid_entry *e)
 	e->dir_fd = -1;
 	e->gen++;
 	e->next_free = s->free_head;
-	s->free_head = (uint32_t)(e - s->fids) + 1;
+	s->free_head = (uint32_t)fid; /* index + 1: fid was found by fid_lookup */
 }
 
 /* The name of fd in /proc/self/fd. */
@@ -605,7 +611,7 @@ static int do_close(struct server *s, const struct gofer_msg *req)
 
 	if (!e)
 		return MALFORMED;
-	fid_release(s, e);
+	fid_release(s, req->u.fid.fid, e);
 	return 0;
 }
 
@@ -679,7 +685,7 @@ static int serve_loop(struct server *s)
 		n = gofer_msg_encode(&rep, s->buf, GOFER_MSG_MAX);
 		if (n < 0) {
 			/* Our own reply broke a rule (a host value we cannot carry): say EIO. */
-			log_warn("gofer: cannot encode reply to type %u: %s", req.type,
+			log_warn("cannot encode reply to type %u: %s", req.type,
 				 strerror((int)-n));
 			if (donate >= 0)
 				close(steal_fd(&donate));
@@ -712,15 +718,21 @@ int gofer_serve_proc(int sock, int root_fd, int proc_fd)
 	if (ret == 0)
 		ret = serve_loop(&s);
 	if (ret == MALFORMED)
-		log_warn("gofer: malformed request; closing the connection");
+		log_warn("malformed request; closing the connection");
 	else if (ret < 0)
-		log_warn("gofer: connection failed: %s", strerror(-ret));
+		log_warn("connection failed: %s", strerror(-ret));
 
 	shutdown(sock, SHUT_RDWR);
-	for (uint32_t i = 0; i < s.nfids; i++)
-		if (s.fids[i].fd >= 0)
-			fid_release(&s, &s.fids[i]);
-	free(s.fids);
+	for (uint32_t i = 0; i < s.nfids; i++) {
+		struct fid_entry *e = fid_slot(&s, i);
+
+		if (e->fd >= 0)
+			close(e->fd);
+		if (e->dir_fd >= 0)
+			close(e->dir_fd);
+	}
+	for (uint32_t i = 0; i < s.nfids / FID_CHUNK; i++)
+		free(s.chunks[i]);
 	free(s.buf);
 	free(s.ents);
 	free(s.dents);
@@ -734,7 +746,7 @@ int gofer_serve(int sock, int root_fd)
 	if (proc_fd < 0) {
 		int ret = -errno;
 
-		log_warn("gofer: cannot open /proc/self/fd: %s", strerror(-ret));
+		log_warn("cannot open /proc/self/fd: %s", strerror(-ret));
 		shutdown(sock, SHUT_RDWR);
 		return ret;
 	}

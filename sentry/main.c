@@ -90,7 +90,7 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 			continue;
 		if (hostfile_new(fd, &f) < 0)
 			die(125, "sentry: cannot wrap host fd %d", fd);
-		if (fd_install_at(t->files, fd, f, false) < 0)
+		if (fd_install_at(t->files, fd, f, false, t->rlimits[RLIMIT_NOFILE].rlim_cur) < 0)
 			die(125, "sentry: cannot install fd %d", fd);
 		file_put(f);
 	}
@@ -102,6 +102,17 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 	kernel_init_task = t;
 	pthread_mutex_unlock(&kernel_lock);
 	return t;
+}
+
+/* The guest starts where runsc was run, as gVisor's runsc do; / when that is not there. */
+static void set_cwd(struct task *t, const char *cwd)
+{
+	struct path p;
+
+	if (!cwd || vfs_lookup(t, AT_FDCWD, cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) < 0)
+		return;
+	vfs_chdir(t, &p);
+	path_put(&p);
 }
 
 int sentry_main(const struct sentry_config *cfg)
@@ -137,8 +148,7 @@ int sentry_main(const struct sentry_config *cfg)
 
 	init = make_init_task(cfg, fs);
 	current_task = init;
-	if (cfg->cwd && vfs_chdir(init, cfg->cwd) < 0)
-		vfs_chdir(init, "/");
+	set_cwd(init, cfg->cwd);
 	err = loader_resolve_command(init, cfg->argv[0], cfg->envp, path, sizeof(path));
 	if (err < 0)
 		die(127, "%s: %s", cfg->argv[0], strerror(-err));

@@ -72,8 +72,8 @@ int main(void)
 			continue; /* a hole in the numbering */
 		problem = entry_problem(tab, nr);
 		if (problem) {
-			fprintf(stderr, "syscalls-md: %s syscall %u (%s): %s\n", tab->arch, nr, e->name,
-				problem);
+			fprintf(stderr, "syscalls-md: %s syscall %u (%s): %s\n", tab->arch, nr,
+				e->name, problem);
 			bad = true;
 			continue;
 		}

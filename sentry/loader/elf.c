@@ -122,8 +122,11 @@ int elf_parse_phdrs(const void *buf, size_t len, struct elf_image *img)
 			if (memsz == 0)
 				break;
 			s = &img->load[img->nload];
-			*s = (struct elf_segment){ .vaddr = vaddr, .memsz = memsz, .offset = offset,
-						   .filesz = filesz, .prot = prot_of(pflags) };
+			*s = (struct elf_segment){ .vaddr = vaddr,
+						   .memsz = memsz,
+						   .offset = offset,
+						   .filesz = filesz,
+						   .prot = prot_of(pflags) };
 			if ((err = check_load(s)) < 0)
 				return err;
 			/* The ELF specification orders PT_LOADs by p_vaddr; the bias and the

@@ -20,9 +20,9 @@
 
 /* One PT_LOAD with p_memsz > 0; addresses are before any load bias. */
 struct elf_segment {
-	uint64_t vaddr, memsz;  /* vaddr + memsz neither overflows nor passes ARCH_TASK_SIZE */
+	uint64_t vaddr, memsz;	 /* vaddr + memsz neither overflows nor passes ARCH_TASK_SIZE */
 	uint64_t offset, filesz; /* filesz <= memsz; offset and vaddr agree modulo the page */
-	int prot;               /* PROT_* from p_flags */
+	int prot;		 /* PROT_* from p_flags */
 };
 
 /*
@@ -31,10 +31,10 @@ struct elf_segment {
  * check with elf_check_interp.
  */
 struct elf_image {
-	uint16_t type;     /* ET_EXEC or ET_DYN */
-	uint64_t entry;    /* e_entry, before any load bias */
-	uint64_t phoff;    /* the program headers: phnum * ELF_PHDR_SIZE bytes at phoff */
-	uint16_t phnum;    /* 1..ELF_MAX_PHNUM */
+	uint16_t type;	   /* ET_EXEC or ET_DYN */
+	uint64_t entry;	   /* e_entry, before any load bias */
+	uint64_t phoff;	   /* the program headers: phnum * ELF_PHDR_SIZE bytes at phoff */
+	uint16_t phnum;	   /* 1..ELF_MAX_PHNUM */
 	size_t phdrs_size; /* phnum * ELF_PHDR_SIZE */
 
 	int nload; /* 1..ELF_MAX_PHNUM, in ascending vaddr order */
@@ -42,7 +42,7 @@ struct elf_image {
 	uint64_t max_align; /* the largest power-of-two p_align of the PT_LOADs, at least a page */
 	bool has_interp;
 	uint64_t interp_offset, interp_size; /* ELF_INTERP_MIN <= interp_size <= ELF_INTERP_MAX */
-	bool has_phdr;       /* phdr_vaddr is where the program headers are once loaded */
+	bool has_phdr;	     /* phdr_vaddr is where the program headers are once loaded */
 	uint64_t phdr_vaddr; /* from PT_PHDR, else the PT_LOAD whose file bytes hold e_phoff */
 	bool exec_stack;     /* PT_GNU_STACK with PF_X; without PT_GNU_STACK the stack is not */
 };

@@ -37,9 +37,9 @@ struct exec_state {
 	char sh_arg[LOADER_MAX_SCRIPT_DEPTH][LOADER_SHEBANG_MAX];
 	const char **argv; /* room for argc + 2 per #! level */
 	size_t argc, envc;
-	struct file *file;   /* the ELF program (a reference) */
-	struct file *ifile;  /* its interpreter (a reference), or NULL */
-	uint8_t *stack;      /* the initial stack image */
+	struct file *file;  /* the ELF program (a reference) */
+	struct file *ifile; /* its interpreter (a reference), or NULL */
+	uint8_t *stack;	    /* the initial stack image */
 };
 
 static void exec_state_free(struct exec_state *st)
@@ -73,10 +73,9 @@ static ssize_t read_full(struct file *f, void *buf, size_t len, uint64_t off)
 }
 
 /* Opens path and reads its first page into st->page. */
-static int open_and_read(struct task *t, struct exec_state *st, const char *path,
-			 struct file **out)
+static int open_and_read(struct task *t, struct exec_state *st, const char *path, struct file **out)
 {
-	struct file *f;
+	struct file *f = NULL;
 	ssize_t n;
 	int err;
 
@@ -120,8 +119,8 @@ static int read_elf_headers(struct exec_state *st, struct file *f, struct elf_im
 /* The PT_INTERP path of st->prog into st->interp_path. */
 static int read_interp_path(struct exec_state *st)
 {
-	ssize_t n = read_full(st->file, st->interp_path, st->prog.interp_size,
-			      st->prog.interp_offset);
+	ssize_t n =
+		read_full(st->file, st->interp_path, st->prog.interp_size, st->prog.interp_offset);
 
 	if (n < 0)
 		return (int)n;
@@ -173,6 +172,9 @@ static int open_program(struct task *t, struct exec_state *st, const char *path)
 					   sizeof(st->sh_arg[depth]));
 		if (ret < 0)
 			return ret;
+		/* "#!" then a NUL names the empty path, which Linux fails to open. */
+		if (st->sh_interp[depth][0] == '\0')
+			return -ENOENT;
 		script_argv(st, depth, ret == 1, cur);
 		cur = st->sh_interp[depth];
 	}
@@ -197,8 +199,7 @@ static const uint8_t zero_page[PAGE_SIZE];
  * past them. The rest of the last file page is zeroed (the file's next bytes are not the
  * program's), with the page writable for that moment if the segment is not.
  */
-static int map_segment(struct mm *mm, struct file *f, const struct elf_segment *s,
-		       uint64_t bias)
+static int map_segment(struct mm *mm, struct file *f, const struct elf_segment *s, uint64_t bias)
 {
 	uint64_t start = bias + s->vaddr, page = ROUND_DOWN(start, PAGE_SIZE);
 	uint64_t file_end = start + s->filesz, mem_end = start + s->memsz;
@@ -313,9 +314,9 @@ static int get_random(uint8_t *buf, size_t len)
 }
 
 /* Fills the auxv template (Linux's order) and writes the stack into mm. */
-static int write_stack(struct task *t, struct exec_state *st, struct mm *mm,
-		       char *const envp[], const char *execfn, uint64_t prog_bias,
-		       uint64_t interp_bias, struct loader_stack_layout *l)
+static int write_stack(struct task *t, struct exec_state *st, struct mm *mm, char *const envp[],
+		       const char *execfn, uint64_t prog_bias, uint64_t interp_bias,
+		       struct loader_stack_layout *l)
 {
 	uint8_t random[LOADER_AT_RANDOM_SIZE];
 	const struct creds *c = &t->creds;
@@ -380,8 +381,8 @@ static int count_strings(char *const v[], size_t *n)
 }
 
 /* Builds the new mm from the opened program (and interpreter) in st. */
-static int build_mm(struct task *t, struct exec_state *st, const char *execfn,
-		    char *const envp[], struct mm *mm, struct loaded_image *img)
+static int build_mm(struct task *t, struct exec_state *st, const char *execfn, char *const envp[],
+		    struct mm *mm, struct loaded_image *img)
 {
 	uint64_t limit = ARCH_STACK_TOP - LOADER_STACK_SIZE, lo, hi, bias, ibias = 0, entry;
 	uint64_t base = 0;
@@ -481,7 +482,12 @@ int loader_exec(struct task *t, const char *path, char *const argv[], char *cons
 			goto out;
 		if ((err = open_and_read(t, st, st->interp_path, &st->ifile)) < 0)
 			goto out;
-		/* A broken interpreter is ELIBBAD, as in Linux; its own PT_INTERP is ignored. */
+		/* As in Linux: an interpreter too short for an ELF header is a failed read (EIO),
+		 * a broken one ELIBBAD; its own PT_INTERP is ignored. */
+		if (st->page_len < ELF_EHDR_SIZE) {
+			err = -EIO;
+			goto out;
+		}
 		if ((err = read_elf_headers(st, st->ifile, &st->interp)) < 0) {
 			if (err == -ENOEXEC)
 				err = -ELIBBAD;
@@ -568,7 +574,7 @@ int loader_resolve_command(struct task *t, const char *cmd, char *const envp[], 
 		else if (err != -ENOENT && err != -ENOTDIR && err != -ELOOP &&
 			 err != -ENAMETOOLONG && err != -ESTALE && err != -ENODEV)
 			return err;
-next:
+	next:
 		if (*end == '\0')
 			break;
 	}

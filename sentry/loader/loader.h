@@ -17,8 +17,8 @@ struct file;
 #define LOADER_SHEBANG_MAX 256
 /* At most this many auxv entries before AT_NULL (Linux has room for about 50). */
 #define LOADER_AUXV_MAX 64
-/* A chain of at most this many #! scripts; one more is -ELOOP. */
-#define LOADER_MAX_SCRIPT_DEPTH 4
+/* A chain of at most this many #! scripts, as Linux (exec_binprm); one more is -ELOOP. */
+#define LOADER_MAX_SCRIPT_DEPTH 5
 /* The stack VMA: 8 MiB ending at ARCH_STACK_TOP, as the default RLIMIT_STACK. */
 #define LOADER_STACK_SIZE (8UL << 20)
 /* Argument limits (Linux's bprm_stack_limits with an 8 MiB stack, and MAX_ARG_STRLEN):
@@ -32,13 +32,13 @@ struct file;
 
 /* What loader_exec hands to task_execve. */
 struct loaded_image {
-	uint64_t entry;       /* first instruction: the interpreter's entry, else the program's */
-	uint64_t sp;          /* initial stack pointer, 16-byte aligned; argc is there */
-	uint64_t load_bias;   /* added to the program's p_vaddr (0 for ET_EXEC) */
-	uint64_t interp_base; /* AT_BASE: the interpreter's load address, 0 without one */
-	struct file *exe;     /* a reference the caller owns: the ELF file run, not a #! script */
+	uint64_t entry;	       /* first instruction: the interpreter's entry, else the program's */
+	uint64_t sp;	       /* initial stack pointer, 16-byte aligned; argc is there */
+	uint64_t load_bias;    /* added to the program's p_vaddr (0 for ET_EXEC) */
+	uint64_t interp_base;  /* AT_BASE: the interpreter's load address, 0 without one */
+	struct file *exe;      /* a reference the caller owns: the ELF file run, not a #! script */
 	char execfn[PATH_MAX]; /* the path given to execve, kept through #!: AT_EXECFN */
-	char comm[16];        /* its last component, truncated to 15 bytes: the task's new name */
+	char comm[16];	       /* its last component, truncated to 15 bytes: the task's new name */
 };
 
 /*
@@ -71,7 +71,8 @@ int loader_resolve_command(struct task *t, const char *cmd, char *const envp[], 
  * "#!" (spaces and tabs skipped); the optional argument is the rest of the line, trailing
  * spaces and tabs removed, inner ones kept. Without a newline the line may be truncated,
  * but only after a complete interpreter path. Returns 1 when there is an argument (which a
- * cut line can leave empty), 0 when there is none (arg is then ""), with interp filled;
+ * cut line can leave empty), 0 when there is none (arg is then ""), with interp filled
+ * (empty for a file holding just "#!", which the caller then fails to open, as Linux);
  * -ENOEXEC when this is not a usable #! line; -ENAMETOOLONG when an output is too small
  * (LOADER_SHEBANG_MAX bytes always suffice).
  */
@@ -84,8 +85,8 @@ struct loader_stack_args {
 	size_t argc;
 	const char *const *envp;
 	size_t envc;
-	const char *execfn;   /* AT_EXECFN's string */
-	const char *platform; /* AT_PLATFORM's string, or NULL */
+	const char *execfn;    /* AT_EXECFN's string */
+	const char *platform;  /* AT_PLATFORM's string, or NULL */
 	const uint8_t *random; /* AT_RANDOM's 16 bytes */
 	/* The auxiliary vector in order, (type, value) pairs without AT_NULL; the values of
 	 * AT_RANDOM, AT_EXECFN and AT_PLATFORM are replaced by their strings' addresses. */
@@ -97,7 +98,7 @@ struct loader_stack_args {
 struct loader_stack_layout {
 	uint64_t top, sp;
 	uint64_t arg_start, arg_end, env_start, env_end; /* the strings */
-	uint64_t auxv_start, auxv_end;                   /* AT_NULL included */
+	uint64_t auxv_start, auxv_end;			 /* AT_NULL included */
 	uint64_t execfn, platform, random;
 };
 

@@ -66,8 +66,7 @@ int loader_stack_layout(const struct loader_stack_args *a, uint64_t top,
 	return 0;
 }
 
-static void put_word(uint8_t *buf, const struct loader_stack_layout *l, uint64_t addr,
-		     uint64_t v)
+static void put_word(uint8_t *buf, const struct loader_stack_layout *l, uint64_t addr, uint64_t v)
 {
 	v = htole64(v);
 	memcpy(buf + (addr - l->sp), &v, sizeof(v));

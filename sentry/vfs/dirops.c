@@ -3,6 +3,7 @@
  * locks, the dentry cache and the permission checks are; and on paths, for the syscalls.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>

@@ -56,6 +56,9 @@ int vfs_path_string(const struct path *p, const struct path *root, char *buf, si
 int walk_from(struct task *t, const struct path *root, const struct path *start,
 	      const char *path, unsigned int flags, struct path *out, struct nameparent *np);
 
+/* vfs_lookup with the permission checks made under c (access() uses the real ids). */
+int vfs_lookup_as(struct task *t, const struct creds *c, int dirfd, const char *path,
+		  unsigned int flags, struct path *out);
 /* One component in dir, whose dir_lock the caller holds (either way). */
 int lookup_locked(struct dentry *dir, const char *name, struct dentry **out);
 /* Creates np's final component (umask and owner applied) with t's permission checks. */

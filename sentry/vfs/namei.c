@@ -117,7 +117,7 @@ static int expand_link(struct dentry *link, const char *rest, bool slash, char *
  * The walk. With np, stops before the final component and describes it there; otherwise
  * resolves everything into out.
  */
-static int walk(struct task *t, const struct path *root, const struct path *start,
+static int walk(const struct creds *c, const struct path *root, const struct path *start,
 		const char *path, unsigned int flags, struct path *out, struct nameparent *np)
 {
 	if (!*path) {
@@ -163,7 +163,7 @@ static int walk(struct task *t, const struct path *root, const struct path *star
 			r = -ENOTDIR;
 			goto fail;
 		}
-		r = inode_permission(task_creds(t), dir, MAY_EXEC);
+		r = inode_permission(c, dir, MAY_EXEC);
 		if (r < 0)
 			goto fail;
 
@@ -223,7 +223,7 @@ static int walk(struct task *t, const struct path *root, const struct path *star
 				}
 				continue;
 			}
-			char *nbuf;
+			char *nbuf = NULL;
 			r = expand_link(next.dentry, p, slash && last, &nbuf);
 			path_put(&next);
 			if (r < 0)
@@ -317,7 +317,7 @@ static int get_start(struct task *t, int dirfd, const char *path, bool empty_ok,
 int walk_from(struct task *t, const struct path *root, const struct path *start,
 	      const char *path, unsigned int flags, struct path *out, struct nameparent *np)
 {
-	return walk(t, root, start, path, flags, out, np);
+	return walk(task_creds(t), root, start, path, flags, out, np);
 }
 
 int vfs_lookup_from(struct task *t, const struct path *start, const char *path,
@@ -327,13 +327,13 @@ int vfs_lookup_from(struct task *t, const struct path *start, const char *path,
 	int r = get_root(t, &root);
 	if (r < 0)
 		return r;
-	r = walk(t, &root, start, path, flags, out, NULL);
+	r = walk(task_creds(t), &root, start, path, flags, out, NULL);
 	path_put(&root);
 	return r;
 }
 
-int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags,
-	       struct path *out)
+int vfs_lookup_as(struct task *t, const struct creds *c, int dirfd, const char *path,
+		  unsigned int flags, struct path *out)
 {
 	struct path root, start = { 0 };
 	int r = get_root(t, &root);
@@ -346,10 +346,16 @@ int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags,
 			return r;
 		}
 	}
-	r = walk(t, &root, path[0] == '/' ? &root : &start, path, flags, out, NULL);
+	r = walk(c, &root, path[0] == '/' ? &root : &start, path, flags, out, NULL);
 	path_put(&start);
 	path_put(&root);
 	return r;
+}
+
+int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags,
+	       struct path *out)
+{
+	return vfs_lookup_as(t, task_creds(t), dirfd, path, flags, out);
 }
 
 int vfs_lookup_parent(struct task *t, int dirfd, const char *path, struct nameparent *np)
@@ -365,7 +371,7 @@ int vfs_lookup_parent(struct task *t, int dirfd, const char *path, struct namepa
 			return r;
 		}
 	}
-	r = walk(t, &root, path[0] == '/' ? &root : &start, path, 0, NULL, np);
+	r = walk(task_creds(t), &root, path[0] == '/' ? &root : &start, path, 0, NULL, np);
 	path_put(&start);
 	path_put(&root);
 	return r;

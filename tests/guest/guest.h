@@ -105,8 +105,7 @@ static inline void scratch_init(const char *prog)
 		die("chdir %s", scratch_path);
 }
 
-static inline int scratch_remove(const char *path, const struct stat *sb, int type,
-				 struct FTW *ftw)
+static inline int scratch_remove(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
 	(void)sb;
 	(void)type;

@@ -151,8 +151,7 @@ static void brk_and_mremap(void)
 	q[64 * PAGE - 1] = 1;
 	q = mremap(q, 64 * PAGE, PAGE, 0);
 	report_bool("mremap_shrink_in_place", q != MAP_FAILED);
-	report_err("mremap_grow_fixed_in_place_blocked",
-		   (long)mremap(q, PAGE, 1UL << 46, 0));
+	report_err("mremap_grow_fixed_in_place_blocked", (long)mremap(q, PAGE, 1UL << 46, 0));
 	munmap(q, PAGE);
 }
 

@@ -99,8 +99,10 @@ static void vfork_exec(void)
 	pid = fork();
 	if (pid == 0) {
 		/* The exec'd shell checks its own arguments and environment. */
-		char *argv[] = { "sh", "-c", "[ \"$0\" = arg0 ] && [ \"$1\" = arg1 ] && [ \"$V\" = 1 ]",
-				 "arg0", "arg1", NULL };
+		char *argv[] = {
+			"sh",	"-c",	"[ \"$0\" = arg0 ] && [ \"$1\" = arg1 ] && [ \"$V\" = 1 ]",
+			"arg0", "arg1", NULL
+		};
 		char *envp[] = { "V=1", NULL };
 
 		execve("/bin/sh", argv, envp);
@@ -155,7 +157,8 @@ static void orphans(void)
 			for (int i = 0; i < 5000 && getppid() != me; i++)
 				usleep(1000);
 			ppid_seen = getppid();
-			_exit(write(p[1], &ppid_seen, sizeof(ppid_seen)) == sizeof(ppid_seen) ? 0 : 1);
+			_exit(write(p[1], &ppid_seen, sizeof(ppid_seen)) == sizeof(ppid_seen) ? 0 :
+												1);
 		}
 		_exit(0);
 	}

@@ -153,7 +153,7 @@ if t_selected spine/proc_pids; then
 	if [[ $st == 0 && $pids == "1 "* ]] && ! grep -qE '^([0-9]{3,}|[1-9][0-9])$' "$T_TMP/proc.out"; then
 		t_pass spine/proc_pids
 	else
-		t_fail spine/proc_pids "want PIDs 1..9 only; exit status $st, PIDs: $pids"$'\n'"$(t_head "$T_TMP/proc.err")"
+		t_fail spine/proc_pids "want PIDs 1..9 only; exit status $st, PIDs: ${pids:0:200}"$'\n'"$(t_head "$T_TMP/proc.err")"
 	fi
 fi
 
