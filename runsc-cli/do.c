@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,7 +69,13 @@ int cmd_do(struct global_flags *g, int argc, char **argv)
 		}
 		/* It must survive into the sentry, which never execs. */
 	}
-	cfg.argv = argv + i;
+	/* The sentry renames itself over runsc's argv memory: give it copies. */
+	cfg.argv = calloc(argc - i + 1, sizeof(char *));
+	if (!cfg.argv)
+		return 125;
+	for (int k = i; k < argc; k++)
+		if (!(cfg.argv[k - i] = strdup(argv[k])))
+			return 125;
 	cfg.envp = environ;
 	cfg.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/";
 	cfg.uid = getuid();

@@ -11,10 +11,12 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -100,7 +102,9 @@ struct xlat {
 	uint64_t val;
 	const char *name;
 };
+/* clang-format off */
 #define X(v) { (uint64_t)(v), #v }
+/* clang-format on */
 #define XLAT(table) table, ARRAY_SIZE(table)
 
 /* The name v stands for; an unknown value prints in hex followed by the table's unknown
@@ -154,6 +158,10 @@ static void put_pointer(struct sbuf *sb, uint64_t p)
 		sb_puts(sb, "NULL");
 }
 
+/* The characters strace escapes by letter, and their letters. */
+static const char specials[] = "\"\\\f\n\r\t\v";
+static const char special_letters[] = "\"\\fnrtv";
+
 static void put_quoted(struct sbuf *sb, const void *data, size_t n, bool more)
 {
 	const unsigned char *s = data;
@@ -161,23 +169,18 @@ static void put_quoted(struct sbuf *sb, const void *data, size_t n, bool more)
 	sb_putc(sb, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = s[i];
+		const char *special = c ? strchr(specials, c) : NULL;
 
-		switch (c) {
-		case '"': sb_puts(sb, "\\\""); break;
-		case '\\': sb_puts(sb, "\\\\"); break;
-		case '\f': sb_puts(sb, "\\f"); break;
-		case '\n': sb_puts(sb, "\\n"); break;
-		case '\r': sb_puts(sb, "\\r"); break;
-		case '\t': sb_puts(sb, "\\t"); break;
-		case '\v': sb_puts(sb, "\\v"); break;
-		default:
-			if (c >= ' ' && c <= '~')
-				sb_putc(sb, c);
+		if (special) {
+			sb_putc(sb, '\\');
+			sb_putc(sb, special_letters[special - specials]);
+		} else if (c >= ' ' && c <= '~') {
+			sb_putc(sb, c);
+		} else if (i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7') {
 			/* Three digits when an octal digit follows, or it would be read as one. */
-			else if (i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7')
-				sb_printf(sb, "\\%03o", c);
-			else
-				sb_printf(sb, "\\%o", c);
+			sb_printf(sb, "\\%03o", c);
+		} else {
+			sb_printf(sb, "\\%o", c);
 		}
 	}
 	sb_putc(sb, '"');
@@ -187,30 +190,143 @@ static void put_quoted(struct sbuf *sb, const void *data, size_t n, bool more)
 
 /* Errors */
 
+/* clang-format off: a table reads better packed */
 #define E(e) [e] = #e
 static const char *const errno_names[] = {
-	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(ENOEXEC),
-	E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(ENOTBLK), E(EBUSY),
-	E(EEXIST), E(EXDEV), E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE),
-	E(ENOTTY), E(ETXTBSY), E(EFBIG), E(ENOSPC), E(ESPIPE), E(EROFS), E(EMLINK), E(EPIPE),
-	E(EDOM), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOLCK), E(ENOSYS), E(ENOTEMPTY),
-	E(ELOOP), E(ENOMSG), E(EIDRM), E(ECHRNG), E(EL2NSYNC), E(EL3HLT), E(EL3RST), E(ELNRNG),
-	E(EUNATCH), E(ENOCSI), E(EL2HLT), E(EBADE), E(EBADR), E(EXFULL), E(ENOANO), E(EBADRQC),
-	E(EBADSLT), E(EBFONT), E(ENOSTR), E(ENODATA), E(ETIME), E(ENOSR), E(ENONET), E(ENOPKG),
-	E(EREMOTE), E(ENOLINK), E(EADV), E(ESRMNT), E(ECOMM), E(EPROTO), E(EMULTIHOP),
-	E(EDOTDOT), E(EBADMSG), E(EOVERFLOW), E(ENOTUNIQ), E(EBADFD), E(EREMCHG), E(ELIBACC),
-	E(ELIBBAD), E(ELIBSCN), E(ELIBMAX), E(ELIBEXEC), E(EILSEQ), E(ERESTART), E(ESTRPIPE),
-	E(EUSERS), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE), E(EPROTOTYPE), E(ENOPROTOOPT),
-	E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EOPNOTSUPP), E(EPFNOSUPPORT), E(EAFNOSUPPORT),
-	E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH), E(ENETRESET),
-	E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN), E(ENOTCONN), E(ESHUTDOWN),
-	E(ETOOMANYREFS), E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTDOWN), E(EHOSTUNREACH),
-	E(EALREADY), E(EINPROGRESS), E(ESTALE), E(EUCLEAN), E(ENOTNAM), E(ENAVAIL), E(EISNAM),
-	E(EREMOTEIO), E(EDQUOT), E(ENOMEDIUM), E(EMEDIUMTYPE), E(ECANCELED), E(ENOKEY),
-	E(EKEYEXPIRED), E(EKEYREVOKED), E(EKEYREJECTED), E(EOWNERDEAD), E(ENOTRECOVERABLE),
-	E(ERFKILL), E(EHWPOISON),
+	E(EPERM),
+	E(ENOENT),
+	E(ESRCH),
+	E(EINTR),
+	E(EIO),
+	E(ENXIO),
+	E(E2BIG),
+	E(ENOEXEC),
+	E(EBADF),
+	E(ECHILD),
+	E(EAGAIN),
+	E(ENOMEM),
+	E(EACCES),
+	E(EFAULT),
+	E(ENOTBLK),
+	E(EBUSY),
+	E(EEXIST),
+	E(EXDEV),
+	E(ENODEV),
+	E(ENOTDIR),
+	E(EISDIR),
+	E(EINVAL),
+	E(ENFILE),
+	E(EMFILE),
+	E(ENOTTY),
+	E(ETXTBSY),
+	E(EFBIG),
+	E(ENOSPC),
+	E(ESPIPE),
+	E(EROFS),
+	E(EMLINK),
+	E(EPIPE),
+	E(EDOM),
+	E(ERANGE),
+	E(EDEADLK),
+	E(ENAMETOOLONG),
+	E(ENOLCK),
+	E(ENOSYS),
+	E(ENOTEMPTY),
+	E(ELOOP),
+	E(ENOMSG),
+	E(EIDRM),
+	E(ECHRNG),
+	E(EL2NSYNC),
+	E(EL3HLT),
+	E(EL3RST),
+	E(ELNRNG),
+	E(EUNATCH),
+	E(ENOCSI),
+	E(EL2HLT),
+	E(EBADE),
+	E(EBADR),
+	E(EXFULL),
+	E(ENOANO),
+	E(EBADRQC),
+	E(EBADSLT),
+	E(EBFONT),
+	E(ENOSTR),
+	E(ENODATA),
+	E(ETIME),
+	E(ENOSR),
+	E(ENONET),
+	E(ENOPKG),
+	E(EREMOTE),
+	E(ENOLINK),
+	E(EADV),
+	E(ESRMNT),
+	E(ECOMM),
+	E(EPROTO),
+	E(EMULTIHOP),
+	E(EDOTDOT),
+	E(EBADMSG),
+	E(EOVERFLOW),
+	E(ENOTUNIQ),
+	E(EBADFD),
+	E(EREMCHG),
+	E(ELIBACC),
+	E(ELIBBAD),
+	E(ELIBSCN),
+	E(ELIBMAX),
+	E(ELIBEXEC),
+	E(EILSEQ),
+	E(ERESTART),
+	E(ESTRPIPE),
+	E(EUSERS),
+	E(ENOTSOCK),
+	E(EDESTADDRREQ),
+	E(EMSGSIZE),
+	E(EPROTOTYPE),
+	E(ENOPROTOOPT),
+	E(EPROTONOSUPPORT),
+	E(ESOCKTNOSUPPORT),
+	E(EOPNOTSUPP),
+	E(EPFNOSUPPORT),
+	E(EAFNOSUPPORT),
+	E(EADDRINUSE),
+	E(EADDRNOTAVAIL),
+	E(ENETDOWN),
+	E(ENETUNREACH),
+	E(ENETRESET),
+	E(ECONNABORTED),
+	E(ECONNRESET),
+	E(ENOBUFS),
+	E(EISCONN),
+	E(ENOTCONN),
+	E(ESHUTDOWN),
+	E(ETOOMANYREFS),
+	E(ETIMEDOUT),
+	E(ECONNREFUSED),
+	E(EHOSTDOWN),
+	E(EHOSTUNREACH),
+	E(EALREADY),
+	E(EINPROGRESS),
+	E(ESTALE),
+	E(EUCLEAN),
+	E(ENOTNAM),
+	E(ENAVAIL),
+	E(EISNAM),
+	E(EREMOTEIO),
+	E(EDQUOT),
+	E(ENOMEDIUM),
+	E(EMEDIUMTYPE),
+	E(ECANCELED),
+	E(ENOKEY),
+	E(EKEYEXPIRED),
+	E(EKEYREVOKED),
+	E(EKEYREJECTED),
+	E(EOWNERDEAD),
+	E(ENOTRECOVERABLE),
+	E(ERFKILL),
+	E(EHWPOISON),
 };
 #undef E
+/* clang-format on */
 
 /* The kernel's restart codes (syscalls/syscalls.h), with strace's words for them. */
 static const struct {
@@ -245,7 +361,8 @@ static void put_result_value(struct sbuf *sb, long ret, bool hex)
 
 		for (size_t i = 0; i < ARRAY_SIZE(restart_codes); i++) {
 			if (restart_codes[i].err == err) {
-				sb_printf(sb, "= ? %s (%s)", restart_codes[i].name, restart_codes[i].text);
+				sb_printf(sb, "= ? %s (%s)", restart_codes[i].name,
+					  restart_codes[i].text);
 				return;
 			}
 		}
@@ -262,6 +379,7 @@ static void put_result_value(struct sbuf *sb, long ret, bool hex)
 
 /* Signals */
 
+/* clang-format off */
 #define SIG(s) [s] = #s
 static const char *const signal_names[] = {
 	SIG(SIGHUP), SIG(SIGINT), SIG(SIGQUIT), SIG(SIGILL), SIG(SIGTRAP), SIG(SIGABRT),
@@ -274,6 +392,7 @@ static const char *const signal_names[] = {
 	[__SIGRTMIN] = "SIGRTMIN",
 };
 #undef SIG
+/* clang-format on */
 
 /* "SIGINT", "SIGRT_3"; with bare, "INT", "RT_3" as in a set. Numbers without a name: "%d". */
 static void put_signal(struct sbuf *sb, int sig, bool bare)
@@ -310,7 +429,7 @@ static void put_sigset(struct sbuf *sb, uint64_t set)
 }
 
 static const struct xlat sigaction_flags[] = {
-	X(SA_RESTORER), X(SA_ONSTACK), X(SA_RESTART), X(SA_INTERRUPT), X(SA_NODEFER),
+	X(SA_RESTORER),	 X(SA_ONSTACK), X(SA_RESTART),	 X(SA_INTERRUPT), X(SA_NODEFER),
 	X(SA_RESETHAND), X(SA_SIGINFO), X(SA_NOCLDSTOP), X(SA_NOCLDWAIT),
 };
 
@@ -360,15 +479,18 @@ static void put_wait_status(struct sbuf *sb, int s)
 /* Flags and values of plain arguments */
 
 static const struct xlat open_access[] = {
-	X(O_RDONLY), X(O_WRONLY), X(O_RDWR), X(O_ACCMODE),
+	X(O_RDONLY),
+	X(O_WRONLY),
+	X(O_RDWR),
+	X(O_ACCMODE),
 };
 
 /* Combined flags (O_SYNC, O_TMPFILE) come before their parts. */
 static const struct xlat open_flags[] = {
-	X(O_CREAT), X(O_EXCL), X(O_NOCTTY), X(O_TRUNC), X(O_APPEND), X(O_NONBLOCK),
-	X(O_SYNC), X(__O_SYNC), X(O_DSYNC), X(O_DIRECT), X(O_LARGEFILE), X(O_NOFOLLOW),
-	X(O_NOATIME), X(O_CLOEXEC), X(O_PATH), X(O_TMPFILE), X(__O_TMPFILE), X(O_DIRECTORY),
-	X(FASYNC),
+	X(O_CREAT),	X(O_EXCL),	X(O_NOCTTY),	X(O_TRUNC),   X(O_APPEND),
+	X(O_NONBLOCK),	X(O_SYNC),	X(__O_SYNC),	X(O_DSYNC),   X(O_DIRECT),
+	X(O_LARGEFILE), X(O_NOFOLLOW),	X(O_NOATIME),	X(O_CLOEXEC), X(O_PATH),
+	X(O_TMPFILE),	X(__O_TMPFILE), X(O_DIRECTORY), X(FASYNC),
 };
 
 static void put_open_flags(struct sbuf *sb, uint32_t flags)
@@ -378,32 +500,36 @@ static void put_open_flags(struct sbuf *sb, uint32_t flags)
 }
 
 static const struct xlat at_flags[] = {
-	X(AT_SYMLINK_NOFOLLOW), X(AT_REMOVEDIR), X(AT_SYMLINK_FOLLOW), X(AT_NO_AUTOMOUNT),
-	X(AT_EMPTY_PATH), X(AT_RECURSIVE),
+	X(AT_SYMLINK_NOFOLLOW), X(AT_REMOVEDIR),  X(AT_SYMLINK_FOLLOW),
+	X(AT_NO_AUTOMOUNT),	X(AT_EMPTY_PATH), X(AT_RECURSIVE),
 };
 
 /* faccessat2's: its 0x200 is AT_EACCESS, unlinkat's is AT_REMOVEDIR. */
 static const struct xlat at_access_flags[] = {
-	X(AT_SYMLINK_NOFOLLOW), X(AT_EACCESS), X(AT_EMPTY_PATH),
+	X(AT_SYMLINK_NOFOLLOW),
+	X(AT_EACCESS),
+	X(AT_EMPTY_PATH),
 };
 
 static const struct xlat prot_flags[] = {
-	X(PROT_READ), X(PROT_WRITE), X(PROT_EXEC), X(PROT_SEM), X(PROT_GROWSDOWN),
-	X(PROT_GROWSUP),
+	X(PROT_READ), X(PROT_WRITE), X(PROT_EXEC), X(PROT_SEM), X(PROT_GROWSDOWN), X(PROT_GROWSUP),
 };
 
 static const struct xlat map_types[] = {
-	X(MAP_FILE), X(MAP_SHARED), X(MAP_PRIVATE), X(MAP_SHARED_VALIDATE),
+	X(MAP_FILE),
+	X(MAP_SHARED),
+	X(MAP_PRIVATE),
+	X(MAP_SHARED_VALIDATE),
 };
 
 static const struct xlat map_flags[] = {
-	X(MAP_FIXED), X(MAP_ANONYMOUS),
+	X(MAP_FIXED),	  X(MAP_ANONYMOUS),
 #ifdef MAP_32BIT /* x86 only */
 	X(MAP_32BIT),
 #endif
-	X(MAP_NORESERVE), X(MAP_POPULATE), X(MAP_NONBLOCK), X(MAP_GROWSDOWN), X(MAP_DENYWRITE),
-	X(MAP_EXECUTABLE), X(MAP_LOCKED), X(MAP_STACK), X(MAP_HUGETLB), X(MAP_SYNC),
-	X(MAP_FIXED_NOREPLACE),
+	X(MAP_NORESERVE), X(MAP_POPULATE),   X(MAP_NONBLOCK),	     X(MAP_GROWSDOWN),
+	X(MAP_DENYWRITE), X(MAP_EXECUTABLE), X(MAP_LOCKED),	     X(MAP_STACK),
+	X(MAP_HUGETLB),	  X(MAP_SYNC),	     X(MAP_FIXED_NOREPLACE),
 };
 
 /* The type, the flags, then the huge page size as "21<<MAP_HUGE_SHIFT". */
@@ -420,11 +546,29 @@ static void put_mmap_flags(struct sbuf *sb, uint64_t flags)
 
 /* In bit order; CLONE_DETACHED is ignored by Linux and left unnamed, as strace does. */
 static const struct xlat clone_flags[] = {
-	X(CLONE_VM), X(CLONE_FS), X(CLONE_FILES), X(CLONE_SIGHAND), X(CLONE_PIDFD),
-	X(CLONE_PTRACE), X(CLONE_VFORK), X(CLONE_PARENT), X(CLONE_THREAD), X(CLONE_NEWNS),
-	X(CLONE_SYSVSEM), X(CLONE_SETTLS), X(CLONE_PARENT_SETTID), X(CLONE_CHILD_CLEARTID),
-	X(CLONE_UNTRACED), X(CLONE_CHILD_SETTID), X(CLONE_NEWCGROUP), X(CLONE_NEWUTS),
-	X(CLONE_NEWIPC), X(CLONE_NEWUSER), X(CLONE_NEWPID), X(CLONE_NEWNET), X(CLONE_IO),
+	X(CLONE_VM),
+	X(CLONE_FS),
+	X(CLONE_FILES),
+	X(CLONE_SIGHAND),
+	X(CLONE_PIDFD),
+	X(CLONE_PTRACE),
+	X(CLONE_VFORK),
+	X(CLONE_PARENT),
+	X(CLONE_THREAD),
+	X(CLONE_NEWNS),
+	X(CLONE_SYSVSEM),
+	X(CLONE_SETTLS),
+	X(CLONE_PARENT_SETTID),
+	X(CLONE_CHILD_CLEARTID),
+	X(CLONE_UNTRACED),
+	X(CLONE_CHILD_SETTID),
+	X(CLONE_NEWCGROUP),
+	X(CLONE_NEWUTS),
+	X(CLONE_NEWIPC),
+	X(CLONE_NEWUSER),
+	X(CLONE_NEWPID),
+	X(CLONE_NEWNET),
+	X(CLONE_IO),
 };
 
 /* The flags, then the exit signal in the low byte: "CLONE_VM|...|SIGCHLD". */
@@ -443,23 +587,27 @@ static void put_clone_flags(struct sbuf *sb, uint64_t flags)
 }
 
 static const struct xlat wait_options[] = {
-	X(WNOHANG), X(WEXITED), X(WSTOPPED), X(WCONTINUED), X(WNOWAIT), X(__WCLONE), X(__WALL),
-	X(__WNOTHREAD),
+	X(WNOHANG), X(WEXITED),	 X(WSTOPPED), X(WCONTINUED),
+	X(WNOWAIT), X(__WCLONE), X(__WALL),   X(__WNOTHREAD),
 };
 
 static const struct xlat access_modes[] = {
-	X(R_OK), X(W_OK), X(X_OK),
+	X(R_OK),
+	X(W_OK),
+	X(X_OK),
 };
 
 static const struct xlat sigprocmask_hows[] = {
-	X(SIG_BLOCK), X(SIG_UNBLOCK), X(SIG_SETMASK),
+	X(SIG_BLOCK),
+	X(SIG_UNBLOCK),
+	X(SIG_SETMASK),
 };
 
 static const struct xlat clock_ids[] = {
-	X(CLOCK_REALTIME), X(CLOCK_MONOTONIC), X(CLOCK_PROCESS_CPUTIME_ID),
+	X(CLOCK_REALTIME),	    X(CLOCK_MONOTONIC),	    X(CLOCK_PROCESS_CPUTIME_ID),
 	X(CLOCK_THREAD_CPUTIME_ID), X(CLOCK_MONOTONIC_RAW), X(CLOCK_REALTIME_COARSE),
-	X(CLOCK_MONOTONIC_COARSE), X(CLOCK_BOOTTIME), X(CLOCK_REALTIME_ALARM),
-	X(CLOCK_BOOTTIME_ALARM), X(CLOCK_TAI),
+	X(CLOCK_MONOTONIC_COARSE),  X(CLOCK_BOOTTIME),	    X(CLOCK_REALTIME_ALARM),
+	X(CLOCK_BOOTTIME_ALARM),    X(CLOCK_TAI),
 };
 
 static const struct xlat whences[] = {
@@ -467,16 +615,17 @@ static const struct xlat whences[] = {
 };
 
 static const struct xlat rlimit_resources[] = {
-	X(RLIMIT_CPU), X(RLIMIT_FSIZE), X(RLIMIT_DATA), X(RLIMIT_STACK), X(RLIMIT_CORE),
-	X(RLIMIT_RSS), X(RLIMIT_NPROC), X(RLIMIT_NOFILE), X(RLIMIT_MEMLOCK), X(RLIMIT_AS),
-	X(RLIMIT_LOCKS), X(RLIMIT_SIGPENDING), X(RLIMIT_MSGQUEUE), X(RLIMIT_NICE),
-	X(RLIMIT_RTPRIO), X(RLIMIT_RTTIME),
+	X(RLIMIT_CPU),	    X(RLIMIT_FSIZE), X(RLIMIT_DATA),   X(RLIMIT_STACK),
+	X(RLIMIT_CORE),	    X(RLIMIT_RSS),   X(RLIMIT_NPROC),  X(RLIMIT_NOFILE),
+	X(RLIMIT_MEMLOCK),  X(RLIMIT_AS),    X(RLIMIT_LOCKS),  X(RLIMIT_SIGPENDING),
+	X(RLIMIT_MSGQUEUE), X(RLIMIT_NICE),  X(RLIMIT_RTPRIO), X(RLIMIT_RTTIME),
 };
 
 static const struct xlat futex_commands[] = {
-	X(FUTEX_WAIT), X(FUTEX_WAKE), X(FUTEX_FD), X(FUTEX_REQUEUE), X(FUTEX_CMP_REQUEUE),
-	X(FUTEX_WAKE_OP), X(FUTEX_LOCK_PI), X(FUTEX_UNLOCK_PI), X(FUTEX_TRYLOCK_PI),
-	X(FUTEX_WAIT_BITSET), X(FUTEX_WAKE_BITSET), X(FUTEX_WAIT_REQUEUE_PI),
+	X(FUTEX_WAIT),		 X(FUTEX_WAKE),	       X(FUTEX_FD),
+	X(FUTEX_REQUEUE),	 X(FUTEX_CMP_REQUEUE), X(FUTEX_WAKE_OP),
+	X(FUTEX_LOCK_PI),	 X(FUTEX_UNLOCK_PI),   X(FUTEX_TRYLOCK_PI),
+	X(FUTEX_WAIT_BITSET),	 X(FUTEX_WAKE_BITSET), X(FUTEX_WAIT_REQUEUE_PI),
 	X(FUTEX_CMP_REQUEUE_PI), X(FUTEX_LOCK_PI2),
 };
 
@@ -501,7 +650,7 @@ static void put_futex_op(struct sbuf *sb, uint32_t op)
 /* Commands (fcntl, ioctl) and how their argument prints */
 
 enum cmd_arg {
-	ARG_HEX, /* not decoded: strace's default */
+	ARG_HEX,  /* not decoded: strace's default */
 	ARG_NONE, /* the command takes none: not printed */
 	ARG_INT,
 	ARG_POINTER,
@@ -511,7 +660,7 @@ enum cmd_arg {
 	ARG_LOCK_TYPE,
 	ARG_NOTIFY,
 	ARG_SEALS,
-	ARG_IN_INT, /* int pointer: "[5]" */
+	ARG_IN_INT,  /* int pointer: "[5]" */
 	ARG_OUT_INT, /* the same, written by the call */
 	ARG_IN_WINSIZE,
 	ARG_OUT_WINSIZE,
@@ -524,20 +673,39 @@ struct command {
 	const char *name;
 	enum cmd_arg arg;
 };
+/* clang-format off */
 #define CMD(c, arg) { (uint64_t)(c), #c, arg }
+/* clang-format on */
 
 static const struct command fcntl_commands[] = {
-	CMD(F_DUPFD, ARG_INT), CMD(F_GETFD, ARG_NONE), CMD(F_SETFD, ARG_FD_FLAGS),
-	CMD(F_GETFL, ARG_NONE), CMD(F_SETFL, ARG_OPEN_FLAGS), CMD(F_GETLK, ARG_POINTER),
-	CMD(F_SETLK, ARG_POINTER), CMD(F_SETLKW, ARG_POINTER), CMD(F_SETOWN, ARG_INT),
-	CMD(F_GETOWN, ARG_NONE), CMD(F_SETSIG, ARG_SIGNAL), CMD(F_GETSIG, ARG_NONE),
-	CMD(F_SETOWN_EX, ARG_POINTER), CMD(F_GETOWN_EX, ARG_POINTER),
-	CMD(F_OFD_GETLK, ARG_POINTER), CMD(F_OFD_SETLK, ARG_POINTER),
-	CMD(F_OFD_SETLKW, ARG_POINTER), CMD(F_SETLEASE, ARG_LOCK_TYPE),
-	CMD(F_GETLEASE, ARG_NONE), CMD(F_NOTIFY, ARG_NOTIFY), CMD(F_DUPFD_CLOEXEC, ARG_INT),
-	CMD(F_SETPIPE_SZ, ARG_INT), CMD(F_GETPIPE_SZ, ARG_NONE), CMD(F_ADD_SEALS, ARG_SEALS),
-	CMD(F_GET_SEALS, ARG_NONE), CMD(F_GET_RW_HINT, ARG_POINTER),
-	CMD(F_SET_RW_HINT, ARG_POINTER), CMD(F_GET_FILE_RW_HINT, ARG_POINTER),
+	CMD(F_DUPFD, ARG_INT),
+	CMD(F_GETFD, ARG_NONE),
+	CMD(F_SETFD, ARG_FD_FLAGS),
+	CMD(F_GETFL, ARG_NONE),
+	CMD(F_SETFL, ARG_OPEN_FLAGS),
+	CMD(F_GETLK, ARG_POINTER),
+	CMD(F_SETLK, ARG_POINTER),
+	CMD(F_SETLKW, ARG_POINTER),
+	CMD(F_SETOWN, ARG_INT),
+	CMD(F_GETOWN, ARG_NONE),
+	CMD(F_SETSIG, ARG_SIGNAL),
+	CMD(F_GETSIG, ARG_NONE),
+	CMD(F_SETOWN_EX, ARG_POINTER),
+	CMD(F_GETOWN_EX, ARG_POINTER),
+	CMD(F_OFD_GETLK, ARG_POINTER),
+	CMD(F_OFD_SETLK, ARG_POINTER),
+	CMD(F_OFD_SETLKW, ARG_POINTER),
+	CMD(F_SETLEASE, ARG_LOCK_TYPE),
+	CMD(F_GETLEASE, ARG_NONE),
+	CMD(F_NOTIFY, ARG_NOTIFY),
+	CMD(F_DUPFD_CLOEXEC, ARG_INT),
+	CMD(F_SETPIPE_SZ, ARG_INT),
+	CMD(F_GETPIPE_SZ, ARG_NONE),
+	CMD(F_ADD_SEALS, ARG_SEALS),
+	CMD(F_GET_SEALS, ARG_NONE),
+	CMD(F_GET_RW_HINT, ARG_POINTER),
+	CMD(F_SET_RW_HINT, ARG_POINTER),
+	CMD(F_GET_FILE_RW_HINT, ARG_POINTER),
 	CMD(F_SET_FILE_RW_HINT, ARG_POINTER),
 };
 
@@ -547,25 +715,60 @@ static const struct command ioctl_requests[] = {
 	{ TCSETS, "SNDCTL_TMR_START or TCSETS", ARG_POINTER },
 	{ TCSETSW, "SNDCTL_TMR_STOP or TCSETSW", ARG_POINTER },
 	{ TCSETSF, "SNDCTL_TMR_CONTINUE or TCSETSF", ARG_POINTER },
-	CMD(TCGETA, ARG_POINTER), CMD(TCSETA, ARG_POINTER), CMD(TCSETAW, ARG_POINTER),
-	CMD(TCSETAF, ARG_POINTER), CMD(TCSBRK, ARG_INT), CMD(TCXONC, ARG_TCXONC),
-	CMD(TCFLSH, ARG_TCFLSH), CMD(TIOCEXCL, ARG_NONE), CMD(TIOCNXCL, ARG_NONE),
-	CMD(TIOCSCTTY, ARG_INT), CMD(TIOCGPGRP, ARG_OUT_INT), CMD(TIOCSPGRP, ARG_IN_INT),
-	CMD(TIOCOUTQ, ARG_OUT_INT), CMD(TIOCSTI, ARG_POINTER),
-	CMD(TIOCGWINSZ, ARG_OUT_WINSIZE), CMD(TIOCSWINSZ, ARG_IN_WINSIZE),
-	CMD(TIOCMGET, ARG_POINTER), CMD(TIOCMBIS, ARG_POINTER), CMD(TIOCMBIC, ARG_POINTER),
-	CMD(TIOCMSET, ARG_POINTER), CMD(TIOCGSOFTCAR, ARG_POINTER),
-	CMD(TIOCSSOFTCAR, ARG_POINTER), CMD(FIONREAD, ARG_OUT_INT), CMD(TIOCLINUX, ARG_HEX),
-	CMD(TIOCCONS, ARG_NONE), CMD(TIOCGSERIAL, ARG_HEX), CMD(TIOCSSERIAL, ARG_NONE),
-	CMD(TIOCPKT, ARG_IN_INT), CMD(FIONBIO, ARG_IN_INT), CMD(TIOCNOTTY, ARG_NONE),
-	CMD(TIOCSETD, ARG_IN_INT), CMD(TIOCGETD, ARG_OUT_INT), CMD(TCSBRKP, ARG_INT),
-	CMD(TIOCSBRK, ARG_NONE), CMD(TIOCCBRK, ARG_NONE), CMD(TIOCGSID, ARG_OUT_INT),
-	CMD(TIOCGPTN, ARG_OUT_INT), CMD(TIOCSPTLCK, ARG_IN_INT), CMD(TIOCGDEV, ARG_POINTER),
-	CMD(TIOCSIG, ARG_HEX), CMD(TIOCVHANGUP, ARG_NONE), CMD(TIOCGPKT, ARG_HEX),
-	CMD(TIOCGPTLCK, ARG_HEX), CMD(TIOCGEXCL, ARG_POINTER), CMD(TIOCGPTPEER, ARG_HEX),
-	CMD(FIONCLEX, ARG_NONE), CMD(FIOCLEX, ARG_NONE), CMD(FIOASYNC, ARG_IN_INT),
-	CMD(TIOCSERCONFIG, ARG_HEX), CMD(FIOQSIZE, ARG_HEX), CMD(TIOCGLCKTRMIOS, ARG_POINTER),
-	CMD(TIOCSLCKTRMIOS, ARG_POINTER), CMD(TIOCGRS485, ARG_HEX), CMD(TIOCSRS485, ARG_HEX),
+	CMD(TCGETA, ARG_POINTER),
+	CMD(TCSETA, ARG_POINTER),
+	CMD(TCSETAW, ARG_POINTER),
+	CMD(TCSETAF, ARG_POINTER),
+	CMD(TCSBRK, ARG_INT),
+	CMD(TCXONC, ARG_TCXONC),
+	CMD(TCFLSH, ARG_TCFLSH),
+	CMD(TIOCEXCL, ARG_NONE),
+	CMD(TIOCNXCL, ARG_NONE),
+	CMD(TIOCSCTTY, ARG_INT),
+	CMD(TIOCGPGRP, ARG_OUT_INT),
+	CMD(TIOCSPGRP, ARG_IN_INT),
+	CMD(TIOCOUTQ, ARG_OUT_INT),
+	CMD(TIOCSTI, ARG_POINTER),
+	CMD(TIOCGWINSZ, ARG_OUT_WINSIZE),
+	CMD(TIOCSWINSZ, ARG_IN_WINSIZE),
+	CMD(TIOCMGET, ARG_POINTER),
+	CMD(TIOCMBIS, ARG_POINTER),
+	CMD(TIOCMBIC, ARG_POINTER),
+	CMD(TIOCMSET, ARG_POINTER),
+	CMD(TIOCGSOFTCAR, ARG_POINTER),
+	CMD(TIOCSSOFTCAR, ARG_POINTER),
+	CMD(FIONREAD, ARG_OUT_INT),
+	CMD(TIOCLINUX, ARG_HEX),
+	CMD(TIOCCONS, ARG_NONE),
+	CMD(TIOCGSERIAL, ARG_HEX),
+	CMD(TIOCSSERIAL, ARG_NONE),
+	CMD(TIOCPKT, ARG_IN_INT),
+	CMD(FIONBIO, ARG_IN_INT),
+	CMD(TIOCNOTTY, ARG_NONE),
+	CMD(TIOCSETD, ARG_IN_INT),
+	CMD(TIOCGETD, ARG_OUT_INT),
+	CMD(TCSBRKP, ARG_INT),
+	CMD(TIOCSBRK, ARG_NONE),
+	CMD(TIOCCBRK, ARG_NONE),
+	CMD(TIOCGSID, ARG_OUT_INT),
+	CMD(TIOCGPTN, ARG_OUT_INT),
+	CMD(TIOCSPTLCK, ARG_IN_INT),
+	CMD(TIOCGDEV, ARG_POINTER),
+	CMD(TIOCSIG, ARG_HEX),
+	CMD(TIOCVHANGUP, ARG_NONE),
+	CMD(TIOCGPKT, ARG_HEX),
+	CMD(TIOCGPTLCK, ARG_HEX),
+	CMD(TIOCGEXCL, ARG_POINTER),
+	CMD(TIOCGPTPEER, ARG_HEX),
+	CMD(FIONCLEX, ARG_NONE),
+	CMD(FIOCLEX, ARG_NONE),
+	CMD(FIOASYNC, ARG_IN_INT),
+	CMD(TIOCSERCONFIG, ARG_HEX),
+	CMD(FIOQSIZE, ARG_HEX),
+	CMD(TIOCGLCKTRMIOS, ARG_POINTER),
+	CMD(TIOCSLCKTRMIOS, ARG_POINTER),
+	CMD(TIOCGRS485, ARG_HEX),
+	CMD(TIOCSRS485, ARG_HEX),
 };
 
 static const struct command *find_command(const struct command *c, size_t n, uint64_t v)
@@ -581,25 +784,31 @@ static const struct xlat fd_flags[] = {
 };
 
 static const struct xlat lock_types[] = {
-	X(F_RDLCK), X(F_WRLCK), X(F_UNLCK),
+	X(F_RDLCK),
+	X(F_WRLCK),
+	X(F_UNLCK),
 };
 
 static const struct xlat notify_flags[] = {
-	X(DN_ACCESS), X(DN_MODIFY), X(DN_CREATE), X(DN_DELETE), X(DN_RENAME), X(DN_ATTRIB),
-	X(DN_MULTISHOT),
+	X(DN_ACCESS), X(DN_MODIFY), X(DN_CREATE),    X(DN_DELETE),
+	X(DN_RENAME), X(DN_ATTRIB), X(DN_MULTISHOT),
 };
 
 static const struct xlat seal_flags[] = {
-	X(F_SEAL_SEAL), X(F_SEAL_SHRINK), X(F_SEAL_GROW), X(F_SEAL_WRITE),
-	X(F_SEAL_FUTURE_WRITE),
+	X(F_SEAL_SEAL), X(F_SEAL_SHRINK), X(F_SEAL_GROW), X(F_SEAL_WRITE), X(F_SEAL_FUTURE_WRITE),
 };
 
 static const struct xlat tcxonc_actions[] = {
-	X(TCOOFF), X(TCOON), X(TCIOFF), X(TCION),
+	X(TCOOFF),
+	X(TCOON),
+	X(TCIOFF),
+	X(TCION),
 };
 
 static const struct xlat tcflsh_queues[] = {
-	X(TCIFLUSH), X(TCOFLUSH), X(TCIOFLUSH),
+	X(TCIFLUSH),
+	X(TCOFLUSH),
+	X(TCIOFLUSH),
 };
 
 static void put_fcntl_command(struct sbuf *sb, uint32_t cmd)
@@ -644,48 +853,98 @@ static const struct command *arg_command(char prev_letter, uint64_t prev)
 static size_t format_value(struct sbuf *sb, char letter, uint64_t v)
 {
 	switch (letter) {
-	case 'd': sb_printf(sb, "%d", (int)v); break;
-	case 'u': sb_printf(sb, "%" PRIu64, v); break;
-	case 'l': sb_printf(sb, "%" PRId64, (int64_t)v); break;
+	case 'd':
+		sb_printf(sb, "%d", (int)v);
+		break;
+	case 'u':
+		sb_printf(sb, "%" PRIu64, v);
+		break;
+	case 'l':
+		sb_printf(sb, "%" PRId64, (int64_t)v);
+		break;
 	case 'f':
 		if ((int)v == AT_FDCWD)
 			sb_puts(sb, "AT_FDCWD");
 		else
 			sb_printf(sb, "%d", (int)v);
 		break;
-	case 'o': put_open_flags(sb, (uint32_t)v); break;
-	case 'm': sb_printf(sb, "%#03o", (uint32_t)v); break;
-	case '@': put_flags(sb, XLAT(at_flags), (uint32_t)v, "AT_???", false); break;
+	case 'o':
+		put_open_flags(sb, (uint32_t)v);
+		break;
+	case 'm':
+		sb_printf(sb, "%#03o", (uint32_t)v);
+		break;
+	case '@':
+		put_flags(sb, XLAT(at_flags), (uint32_t)v, "AT_???", false);
+		break;
 	case 'P':
 		if (v)
 			put_flags(sb, XLAT(prot_flags), v, "PROT_???", false);
 		else
 			sb_puts(sb, "PROT_NONE");
 		break;
-	case 'M': put_mmap_flags(sb, v); break;
-	case 'S': put_signal(sb, (int)v, false); break;
-	case 'h': put_xval(sb, XLAT(sigprocmask_hows), (uint32_t)v, "SIG_???"); break;
-	case 'i': put_ioctl_request(sb, (uint32_t)v); break;
-	case 'c': put_xval(sb, XLAT(clock_ids), (uint32_t)v, "CLOCK_???"); break;
-	case 'W': put_flags(sb, XLAT(wait_options), (uint32_t)v, "W???", false); break;
+	case 'M':
+		put_mmap_flags(sb, v);
+		break;
+	case 'S':
+		put_signal(sb, (int)v, false);
+		break;
+	case 'h':
+		put_xval(sb, XLAT(sigprocmask_hows), (uint32_t)v, "SIG_???");
+		break;
+	case 'i':
+		put_ioctl_request(sb, (uint32_t)v);
+		break;
+	case 'c':
+		put_xval(sb, XLAT(clock_ids), (uint32_t)v, "CLOCK_???");
+		break;
+	case 'W':
+		put_flags(sb, XLAT(wait_options), (uint32_t)v, "W???", false);
+		break;
 	case 'A':
 		if ((uint32_t)v)
 			put_flags(sb, XLAT(access_modes), (uint32_t)v, "?_OK", false);
 		else
 			sb_puts(sb, "F_OK");
 		break;
-	case 'F': put_fcntl_command(sb, (uint32_t)v); break;
-	case 'w': put_xval(sb, XLAT(whences), (uint32_t)v, "SEEK_???"); break;
-	case 'r': put_xval(sb, XLAT(rlimit_resources), (uint32_t)v, "RLIMIT_???"); break;
-	case 'C': put_clone_flags(sb, v); break;
-	case 'X': put_futex_op(sb, (uint32_t)v); break;
-	case 'x': sb_printf(sb, "%#" PRIx64, v); break;
+	case 'F':
+		put_fcntl_command(sb, (uint32_t)v);
+		break;
+	case 'w':
+		put_xval(sb, XLAT(whences), (uint32_t)v, "SEEK_???");
+		break;
+	case 'r':
+		put_xval(sb, XLAT(rlimit_resources), (uint32_t)v, "RLIMIT_???");
+		break;
+	case 'C':
+		put_clone_flags(sb, v);
+		break;
+	case 'X':
+		put_futex_op(sb, (uint32_t)v);
+		break;
+	case 'x':
+		sb_printf(sb, "%#" PRIx64, v);
+		break;
 	/* The pointers to guest memory, when there is no memory to follow them into. */
-	case 'p': case 's': case 'b': case 'B': case 'k': case 'a': case 'v': case 'V': case 't':
-	case 'R': case 'E': case 'T': case 'U': case 'I':
+	case 'p':
+	case 's':
+	case 'b':
+	case 'B':
+	case 'k':
+	case 'a':
+	case 'v':
+	case 'V':
+	case 't':
+	case 'R':
+	case 'E':
+	case 'T':
+	case 'U':
+	case 'I':
 		put_pointer(sb, v);
 		break;
-	default: sb_printf(sb, "%#" PRIx64, v); break;
+	default:
+		sb_printf(sb, "%#" PRIx64, v);
+		break;
 	}
 	return sb->len;
 }
@@ -776,8 +1035,7 @@ static void put_envp(struct sbuf *sb, struct task *t, uint64_t addr)
 }
 
 /* The guest's struct iovec array of cnt elements; limit bounds the data shown (readv's result). */
-static void put_iovec(struct sbuf *sb, struct task *t, uint64_t addr, uint64_t cnt,
-		      uint64_t limit)
+static void put_iovec(struct sbuf *sb, struct task *t, uint64_t addr, uint64_t cnt, uint64_t limit)
 {
 	struct {
 		uint64_t base, len;
@@ -852,7 +1110,8 @@ static void put_stat(struct sbuf *sb, const struct stat *st)
 		sb_puts(sb, "S_ISVTX|");
 	sb_printf(sb, "%#03o", (unsigned int)(mode & 0777));
 	if (S_ISCHR(mode) || S_ISBLK(mode))
-		sb_printf(sb, ", st_rdev=makedev(%#x, %#x)", major(st->st_rdev), minor(st->st_rdev));
+		sb_printf(sb, ", st_rdev=makedev(%#x, %#x)", major(st->st_rdev),
+			  minor(st->st_rdev));
 	else
 		sb_printf(sb, ", st_size=%lld", (long long)st->st_size);
 	sb_puts(sb, ", ...}");
@@ -873,32 +1132,56 @@ static void put_int_pointer(struct sbuf *sb, struct task *t, uint64_t addr)
 }
 
 /* The argument of the command before it (fcntl, ioctl), by what the command takes. */
-static void put_command_arg(struct sbuf *sb, struct task *t, const struct command *c,
-			    uint64_t v)
+static void put_command_arg(struct sbuf *sb, struct task *t, const struct command *c, uint64_t v)
 {
 	struct winsize ws;
 
 	switch (c ? c->arg : ARG_HEX) {
-	case ARG_HEX: sb_printf(sb, "%#" PRIx64, v); break;
-	case ARG_NONE: break;
-	case ARG_INT: sb_printf(sb, "%d", (int)v); break;
-	case ARG_POINTER: put_pointer(sb, v); break;
-	case ARG_FD_FLAGS: put_flags(sb, XLAT(fd_flags), v, "FD_???", false); break;
-	case ARG_OPEN_FLAGS: put_open_flags(sb, (uint32_t)v); break;
-	case ARG_SIGNAL: put_signal(sb, (int)v, false); break;
-	case ARG_LOCK_TYPE: put_xval(sb, XLAT(lock_types), (uint32_t)v, "F_???"); break;
-	case ARG_NOTIFY: put_flags(sb, XLAT(notify_flags), (uint32_t)v, "DN_???", false); break;
-	case ARG_SEALS: put_flags(sb, XLAT(seal_flags), (uint32_t)v, "F_SEAL_???", false); break;
+	case ARG_HEX:
+		sb_printf(sb, "%#" PRIx64, v);
+		break;
+	case ARG_NONE:
+		break;
+	case ARG_INT:
+		sb_printf(sb, "%d", (int)v);
+		break;
+	case ARG_POINTER:
+		put_pointer(sb, v);
+		break;
+	case ARG_FD_FLAGS:
+		put_flags(sb, XLAT(fd_flags), v, "FD_???", false);
+		break;
+	case ARG_OPEN_FLAGS:
+		put_open_flags(sb, (uint32_t)v);
+		break;
+	case ARG_SIGNAL:
+		put_signal(sb, (int)v, false);
+		break;
+	case ARG_LOCK_TYPE:
+		put_xval(sb, XLAT(lock_types), (uint32_t)v, "F_???");
+		break;
+	case ARG_NOTIFY:
+		put_flags(sb, XLAT(notify_flags), (uint32_t)v, "DN_???", false);
+		break;
+	case ARG_SEALS:
+		put_flags(sb, XLAT(seal_flags), (uint32_t)v, "F_SEAL_???", false);
+		break;
 	case ARG_IN_INT:
-	case ARG_OUT_INT: put_int_pointer(sb, t, v); break;
+	case ARG_OUT_INT:
+		put_int_pointer(sb, t, v);
+		break;
 	case ARG_IN_WINSIZE:
 	case ARG_OUT_WINSIZE:
 		if (fetch(sb, t, &ws, v, sizeof(ws)))
 			sb_printf(sb, "{ws_row=%u, ws_col=%u, ws_xpixel=%u, ws_ypixel=%u}",
 				  ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel);
 		break;
-	case ARG_TCXONC: put_xval(sb, XLAT(tcxonc_actions), (uint32_t)v, "TC???"); break;
-	case ARG_TCFLSH: put_xval(sb, XLAT(tcflsh_queues), (uint32_t)v, "TC???"); break;
+	case ARG_TCXONC:
+		put_xval(sb, XLAT(tcxonc_actions), (uint32_t)v, "TC???");
+		break;
+	case ARG_TCFLSH:
+		put_xval(sb, XLAT(tcflsh_queues), (uint32_t)v, "TC???");
+		break;
 	}
 }
 
@@ -961,7 +1244,10 @@ static bool decoded_at_exit(const struct call_format *f, int i, const uint64_t a
 	const struct command *c;
 
 	switch (f->arg[i].letter) {
-	case 'B': case 'E': case 'T': case 'U':
+	case 'B':
+	case 'E':
+	case 'T':
+	case 'U':
 		return true;
 	case 'g':
 		c = i > 0 ? arg_command(prev_letter(f, i), a[i - 1]) : NULL;
@@ -1008,9 +1294,15 @@ static void put_arg(struct sbuf *sb, struct task *t, const struct call_format *f
 		return;
 	}
 	switch (letter) {
-	case 's': put_string(sb, t, v, PATH_MAX - 1); break;
-	case 'b': put_buffer(sb, t, v, next); break;
-	case 'B': put_buffer(sb, t, v, (uint64_t)ret); break;
+	case 's':
+		put_string(sb, t, v, PATH_MAX - 1);
+		break;
+	case 'b':
+		put_buffer(sb, t, v, next);
+		break;
+	case 'B':
+		put_buffer(sb, t, v, (uint64_t)ret);
+		break;
 	case 'k':
 		if (fetch(sb, t, &set, v, sizeof(set)))
 			put_sigset(sb, set);
@@ -1019,8 +1311,12 @@ static void put_arg(struct sbuf *sb, struct task *t, const struct call_format *f
 		if (fetch(sb, t, &sa, v, sizeof(sa)))
 			put_sigaction(sb, &sa);
 		break;
-	case 'v': put_argv(sb, t, v); break;
-	case 'V': put_envp(sb, t, v); break;
+	case 'v':
+		put_argv(sb, t, v);
+		break;
+	case 'V':
+		put_envp(sb, t, v);
+		break;
 	case 't':
 		if (fetch(sb, t, &ts, v, sizeof(ts)))
 			put_timespec(sb, ts.sec, ts.nsec);
@@ -1047,7 +1343,9 @@ static void put_arg(struct sbuf *sb, struct task *t, const struct call_format *f
 			sb_puts(sb, ", ...}");
 		}
 		break;
-	case 'I': put_iovec(sb, t, v, next, exiting ? (uint64_t)ret : UINT64_MAX); break;
+	case 'I':
+		put_iovec(sb, t, v, next, exiting ? (uint64_t)ret : UINT64_MAX);
+		break;
 	case 'g':
 		put_command_arg(sb, t, i > 0 ? arg_command(prev_letter(f, i), a[i - 1]) : NULL, v);
 		break;
@@ -1057,7 +1355,9 @@ static void put_arg(struct sbuf *sb, struct task *t, const struct call_format *f
 		else
 			format_value(sb, letter, v);
 		break;
-	default: format_value(sb, letter, v); break;
+	default:
+		format_value(sb, letter, v);
+		break;
 	}
 }
 
@@ -1068,11 +1368,11 @@ static bool put_fcntl_result(struct sbuf *sb, uint32_t cmd, long ret)
 	case F_GETFD:
 		if (!ret)
 			return false;
-		sb_printf(sb, "= %#lx (flags ", ret);
+		sb_printf(sb, "= %#lx (flags ", (unsigned long)ret);
 		put_flags(sb, XLAT(fd_flags), (uint64_t)ret, "FD_???", false);
 		break;
 	case F_GETFL:
-		sb_printf(sb, "= %#lx (flags ", ret);
+		sb_printf(sb, "= %#lx (flags ", (unsigned long)ret);
 		put_open_flags(sb, (uint32_t)ret);
 		break;
 	case F_GETSIG:
@@ -1082,7 +1382,7 @@ static bool put_fcntl_result(struct sbuf *sb, uint32_t cmd, long ret)
 		put_signal(sb, (int)ret, false);
 		break;
 	case F_GETLEASE:
-		sb_printf(sb, "= %#lx (", ret);
+		sb_printf(sb, "= %#lx (", (unsigned long)ret);
 		put_xval(sb, XLAT(lock_types), (uint64_t)ret, "F_???");
 		break;
 	default:
@@ -1092,8 +1392,7 @@ static bool put_fcntl_result(struct sbuf *sb, uint32_t cmd, long ret)
 	return true;
 }
 
-static void put_result(struct sbuf *sb, const struct call_format *f, const uint64_t a[6],
-		       long ret)
+static void put_result(struct sbuf *sb, const struct call_format *f, const uint64_t a[6], long ret)
 {
 	if (!is_error(ret)) {
 		for (int i = 0; i < f->nargs; i++)
@@ -1111,16 +1410,28 @@ static void put_result(struct sbuf *sb, const struct call_format *f, const uint6
  */
 struct traced_call {
 	bool active; /* strace_enter ran, strace_exit has not */
+	int tid;
 	unsigned long nr;
 	const struct syscall_entry *e;
+	uint64_t a[6];
 	struct call_format f;
 	bool at_exit[6];
 	size_t off[6], len[6]; /* text of the arguments decoded at entry */
 	char text[STRACE_TEXT_MAX];
 };
 
-static __thread struct traced_call traced;
-static __thread char line[STRACE_LINE_MAX];
+/* What a host thread needs for --strace, allocated when it first traces a call. */
+struct strace_thread {
+	struct traced_call call;
+	char line[STRACE_LINE_MAX];
+};
+
+static __thread struct strace_thread *self;
+
+/* Its destructor writes the line of a call the thread never came back from, and frees. */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static bool thread_key_made;
 
 static void record_entry(struct traced_call *c, struct task *t, unsigned long nr,
 			 const struct syscall_entry *e, const uint64_t a[6])
@@ -1128,8 +1439,10 @@ static void record_entry(struct traced_call *c, struct task *t, unsigned long nr
 	struct sbuf sb = sbuf_init(c->text, sizeof(c->text));
 
 	c->active = true;
+	c->tid = t->tid;
 	c->nr = nr;
 	c->e = e;
+	memcpy(c->a, a, sizeof(c->a));
 	call_format(e, &c->f);
 	for (int i = 0; i < c->f.nargs; i++) {
 		c->at_exit[i] = decoded_at_exit(&c->f, i, a);
@@ -1154,27 +1467,33 @@ static void write_line(const char *s, size_t n)
 	}
 }
 
-/* Writes the line of the call in c; returning says whether it returned and with what. */
-static void print_line(const struct traced_call *c, struct task *t, const uint64_t a[6],
-		       bool returned, long ret)
+/*
+ * Writes the line of the call in st. t is the task when the call returned ret; NULL when it
+ * did not return ("= ?"), and then what it was to write is shown as pointers.
+ */
+static void print_line(struct strace_thread *st, struct task *t, long ret)
 {
-	struct sbuf sb = sbuf_init(line, sizeof(line) - STRACE_RESULT_ROOM);
+	const struct traced_call *c = &st->call;
+	char *line = st->line;
+	struct sbuf sb = sbuf_init(line, sizeof(st->line) - STRACE_RESULT_ROOM);
 	bool first = true;
 
-	sb_printf(&sb, "[pid %d] ", t->tid);
+	sb_printf(&sb, "[pid %d] ", c->tid);
 	if (c->e)
 		sb_puts(&sb, c->e->name);
 	else
 		sb_printf(&sb, "syscall_%#lx", c->nr);
 	sb_putc(&sb, '(');
 	for (int i = 0; i < c->f.nargs; i++) {
-		if (omitted(&c->f, i, a))
+		if (omitted(&c->f, i, c->a))
 			continue;
 		if (!first)
 			sb_puts(&sb, ", ");
 		first = false;
-		if (c->at_exit[i]) {
-			put_arg(&sb, t, &c->f, a, i, true, ret);
+		if (c->at_exit[i] && t) {
+			put_arg(&sb, t, &c->f, c->a, i, true, ret);
+		} else if (c->at_exit[i]) {
+			put_pointer(&sb, c->a[i]);
 		} else if (c->off[i] < sizeof(c->text)) {
 			sb_putn(&sb, c->text + c->off[i],
 				MIN(c->len[i], sizeof(c->text) - 1 - c->off[i]));
@@ -1184,35 +1503,76 @@ static void print_line(const struct traced_call *c, struct task *t, const uint64
 	/* Arguments too long for the line are cut; the result always fits. */
 	if (sb.len >= sb.size)
 		sb.len = sb.size - 1;
-	sb.size = sizeof(line);
+	sb.size = sizeof(st->line);
 	sb_putc(&sb, ' ');
-	if (returned)
-		put_result(&sb, &c->f, a, ret);
+	if (t)
+		put_result(&sb, &c->f, c->a, ret);
 	else
 		sb_puts(&sb, "= ?");
 	sb_putc(&sb, '\n');
-	write_line(line, MIN(sb.len, sizeof(line) - 1));
+	write_line(line, MIN(sb.len, sizeof(st->line) - 1));
+}
+
+/* The thread ends (exit_group, a fatal signal), maybe inside a call: strace's "= ?". */
+static void thread_end(void *p)
+{
+	struct strace_thread *st = p;
+
+	if (st->call.active) {
+		st->call.active = false;
+		print_line(st, NULL, 0);
+	}
+	free(st);
+	self = NULL;
+}
+
+static void make_thread_key(void)
+{
+	thread_key_made = pthread_key_create(&thread_key, thread_end) == 0;
+}
+
+/* NULL when out of memory: the call then goes untraced. */
+static struct strace_thread *thread_state(void)
+{
+	if (self)
+		return self;
+	self = calloc(1, sizeof(*self));
+	pthread_once(&thread_key_once, make_thread_key);
+	if (self && thread_key_made)
+		pthread_setspecific(thread_key, self);
+	return self;
 }
 
 void strace_enter(struct task *t, unsigned long nr, const struct syscall_entry *e,
 		  const uint64_t a[6])
 {
-	record_entry(&traced, t, nr, e, a);
-	/* exit and exit_group end the thread: their line is now or never. */
-	if (traced.f.ret == '?' && e && e->fn) {
-		print_line(&traced, t, a, false, 0);
-		traced.active = false;
+	struct strace_thread *st = thread_state();
+
+	if (!st)
+		return;
+	record_entry(&st->call, t, nr, e, a);
+	/* exit and exit_group end the thread: their line is written now, before the effects
+	 * of the exit (a parent's wait4) are printed. */
+	if (st->call.f.ret == '?' && e && e->fn) {
+		st->call.active = false;
+		print_line(st, NULL, 0);
 	}
 }
 
 void strace_exit(struct task *t, unsigned long nr, const struct syscall_entry *e,
 		 const uint64_t a[6], long ret)
 {
+	struct strace_thread *st = thread_state();
+	struct traced_call *c;
+
+	if (!st)
+		return;
+	c = &st->call;
 	/* Without a matching entry (tracing began during the call), decode everything now. */
-	if (!traced.active || traced.nr != nr || traced.e != e)
-		record_entry(&traced, t, nr, e, a);
-	print_line(&traced, t, a, true, ret);
-	traced.active = false;
+	if (!c->active || c->nr != nr || c->e != e)
+		record_entry(c, t, nr, e, a);
+	c->active = false;
+	print_line(st, t, ret);
 }
 
 /* The pure formatters, for the tests */

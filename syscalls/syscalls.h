@@ -23,13 +23,33 @@ enum syscall_support {
 };
 
 /*
- * Argument formats for --strace, one letter per argument:
- *   d int   u unsigned   x hex   p pointer   s C string   b buffer (length in the next arg,
- *   printed after the call for reads)   f fd (AT_FDCWD aware)   o open flags   m mode (octal)
- *   P prot flags   M mmap flags   S signal number   k sigset pointer   a sigaction pointer
- *   v argv/envp array   i ioctl request   c clock id   t struct timespec pointer
- *   W wait options   A access mode   F fcntl command   w whence   r rlimit resource
- *   R struct rlimit pointer   C clone flags   - unused
+ * Argument formats for --strace (syscalls/strace.c), one letter per argument, printed as
+ * strace(1) prints them. A pointer that is NULL prints NULL; one that cannot be read prints
+ * in hex.
+ *   Numbers:  d int   u unsigned long (sizes)   l long (offsets)   x hex   p pointer
+ *             f fd (AT_FDCWD)   m mode (0644)   - unused: not printed
+ *   Strings:  s path or C string, whole (strace does not cut paths)
+ *             b buffer the call reads, its length in the next argument (write): 32 bytes shown
+ *             B buffer the call fills (read): shown after the call, as many bytes as it returned
+ *             v argv: ["ls", "-la"]   V envp: 0x7ffe... followed by a comment with its count
+ *   Flags:    o open flags   @ AT_* flags (AT_EACCESS after an A)   P prot   M mmap flags
+ *             C clone flags and exit signal   W wait options   A access mode (F_OK, R_OK|W_OK)
+ *   Values:   S signal number   h sigprocmask how   c clock id   w lseek whence
+ *             r rlimit resource   X futex op   i ioctl request   F fcntl command
+ *             g the argument of the F or i before it, decoded by that command (FD_CLOEXEC,
+ *               O_* flags, [5], {ws_row=...}); not printed for commands without one (F_GETFD)
+ *   Structs:  k sigset ([INT TERM])   a sigaction   t timespec   R rlimit
+ *             I iovec array, its count in the next argument (writev, readv)
+ *             E wait status, T struct stat, U struct utsname: written by the call, so always
+ *               shown after it
+ * A '>' before a letter marks what the call writes (rt_sigprocmask's old set: "hk>ku", readv:
+ * "f>Iu", clock_gettime: "c>t"): it is read after the call, and shown as a pointer if the call
+ * failed. Everything else is read at entry, before the call can change it (execve's argv).
+ * The format may end with how the result prints: "=x" in hex, for addresses (mmap "puPMfx=x",
+ * brk "p=x"); "=?" for calls that do not return (exit, exit_group "d=?"): their line is
+ * written at entry. A call that ends its thread without one prints "= ?" when the thread ends.
+ * An entry without a format (NOSYS, ERR) and an unknown number show six raw registers in hex,
+ * as strace shows syscalls it does not know: syscall_0x2710(0x1, 0x2, 0x3, 0x4, 0x5, 0x6).
  */
 struct syscall_entry {
 	const char *name;

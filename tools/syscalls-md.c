@@ -20,6 +20,17 @@ static const char *support_name(enum syscall_support s)
 	return NULL;
 }
 
+/* How many arguments a strace format describes: its letters, not counting '>' (the next
+ * argument is written by the call) nor what follows '=' (how the result prints). */
+static unsigned int format_args(const char *f)
+{
+	unsigned int n = 0;
+
+	for (; *f && *f != '='; f++)
+		n += *f != '>';
+	return n;
+}
+
 /* Why entry nr is inconsistent, or NULL when it is fine. */
 static const char *entry_problem(const struct syscall_table *tab, unsigned int nr)
 {
@@ -37,8 +48,8 @@ static const char *entry_problem(const struct syscall_table *tab, unsigned int n
 	}
 	if (e->support == SYSCALL_PARTIAL && (!e->note || !e->note[0]))
 		return "partial without a note saying what is missing";
-	if (e->args && strlen(e->args) > 6)
-		return "more than 6 argument formats";
+	if (e->args && format_args(e->args) > 6)
+		return "a strace format of more than 6 arguments";
 	for (unsigned int i = 0; i < nr; i++)
 		if (tab->entries[i].name && strcmp(tab->entries[i].name, e->name) == 0)
 			return "name used twice";

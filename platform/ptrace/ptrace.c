@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -43,6 +44,11 @@ static void __attribute__((noreturn)) stub_child(int memfd)
 {
 	void *page;
 
+	/* The forking thread's rseq area is about to be unmapped; the kernel would fault on it
+	 * (SIGSEGV at random points) if it stayed registered. */
+	if (__rseq_size > 0)
+		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
+			__rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"runsc-stub", 0, 0, 0);
 	if (memfd > 0)
@@ -109,7 +115,19 @@ static long stub_syscall(struct platform_as *as, long nr, uint64_t a0, uint64_t 
 			return -ESRCH;
 		if (WSTOPSIG(status) == SIGTRAP)
 			break;
-		/* An interrupt or a stray signal before the syscall ran: swallow it, go on. */
+		if (WSTOPSIG(status) != SIGSTOP && WSTOPSIG(status) != SIGINT &&
+		    WSTOPSIG(status) != SIGWINCH) {
+			siginfo_t si = { 0 };
+
+			ptrace(PTRACE_GETSIGINFO, as->pid, 0, &si);
+			get_regs(as->pid, &r);
+			log_warn("ptrace: stub %d: signal %d at %#lx (addr %p) running syscall %ld",
+				 as->pid, WSTOPSIG(status), (unsigned long)arch_ip(&r), si.si_addr,
+				 nr);
+			return -EFAULT;
+		}
+		/* An interrupt, or a signal for the sandbox as a whole, before the syscall ran:
+		 * go on; run() sees interrupt_pending. */
 		if (ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
 			return -errno;
 	}
@@ -212,6 +230,10 @@ static enum platform_event ptrace_run(struct platform_as *as, struct arch_regs *
 			regs->fp_dirty = false;
 	}
 	for (;;) {
+		/* An interrupt whose SIGSTOP was swallowed by an injected syscall, or is still on
+		 * its way: report it now; a late SIGSTOP is then dropped below. */
+		if (__atomic_exchange_n(&as->interrupt_pending, 0, __ATOMIC_ACQ_REL))
+			return PLATFORM_INTERRUPTED;
 		if (set_regs(as->pid, regs) < 0 || ptrace(PTRACE_SYSEMU, as->pid, 0, 0) < 0)
 			return PLATFORM_DIED;
 		if (wait_stop(as->pid, &status) < 0 || !WIFSTOPPED(status))

@@ -123,7 +123,7 @@ void task_exit_group(struct task *t, int status)
 	if (reap_self)
 		task_put(t); /* the tree's reference */
 	task_put(t);         /* the host thread's */
-	pthread_exit(NULL);
+	task_thread_exit();
 }
 
 static bool child_matches(struct task *t, struct task *c, int idtype, int id)

@@ -5,6 +5,7 @@
 #include "sentry/kernel/task.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,14 @@
 #include "syscalls/syscalls.h"
 
 __thread struct task *current_task;
+/* Where task_exit_group returns to: the bottom of the task's host thread. pthread_exit would
+ * unwind, which loads libgcc_s from a path the sealed sentry may no longer open. */
+static __thread jmp_buf task_exit_jmp;
+
+void task_thread_exit(void)
+{
+	longjmp(task_exit_jmp, 1);
+}
 
 struct task *task_alloc(void)
 {
@@ -163,7 +172,10 @@ static void *task_thread_main(void *arg)
 
 	snprintf(name, sizeof(name), "task-%d", t->tid);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
-	task_run(t);
+	if (setjmp(task_exit_jmp) == 0)
+		task_run(t);
+	current_task = NULL;
+	return NULL;
 }
 
 int task_start(struct task *t)

@@ -116,6 +116,9 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		uint64_t child_tid, uint64_t tls);
 long task_execve(struct task *t, const char *path, char *const argv[], char *const envp[]);
 
+/* Ends the calling task's host thread (after task_exit_group's work); never returns. */
+void task_thread_exit(void) __attribute__((noreturn));
+
 /* Runs the task's loop (guest code, syscalls, signals) on the calling host thread. */
 void task_run(struct task *t) __attribute__((noreturn));
 

@@ -31,6 +31,11 @@ static unsigned long lru_count; /* dcache_lock */
 /* Anonymous device numbers (major 0), as Linux gives tmpfs, proc, overlay. */
 static unsigned int next_anon_minor = 16; /* atomic */
 
+dev_t vfs_alloc_anon_dev(void)
+{
+	return makedev(0, __atomic_fetch_add(&next_anon_minor, 1, __ATOMIC_RELAXED));
+}
+
 static void sb_release(struct superblock *sb)
 {
 	if (__atomic_sub_fetch(&sb->refs, 1, __ATOMIC_ACQ_REL) != 0)
@@ -53,7 +58,7 @@ struct superblock *sb_new(const struct super_ops *ops, const char *type, unsigne
 	sb->type = type;
 	sb->source = source ? source : type;
 	sb->magic = magic;
-	sb->dev = makedev(0, __atomic_fetch_add(&next_anon_minor, 1, __ATOMIC_RELAXED));
+	sb->dev = vfs_alloc_anon_dev();
 	sb->next_ino = 1;
 	pthread_mutex_init(&sb->rename_lock, NULL);
 	return sb;

@@ -125,6 +125,8 @@ struct superblock *sb_new(const struct super_ops *ops, const char *type, unsigne
 void sb_get(struct superblock *sb);
 void sb_put(struct superblock *sb);
 uint64_t sb_alloc_ino(struct superblock *sb);
+/* A fresh anonymous device number (major 0), as each superblock gets one. */
+dev_t vfs_alloc_anon_dev(void);
 /* Makes the root dentry from root (consumes the caller's inode reference). 0 or -ENOMEM. */
 int sb_set_root(struct superblock *sb, struct inode *root);
 
@@ -524,6 +526,9 @@ int file_path(struct file *f, char *buf, size_t len);
 int file_mmap_mobj(struct file *f, uint64_t off, size_t len, struct mobj **m, uint64_t *m_off);
 /* execve: a regular file with exec permission (else -EACCES), opened read-only. */
 int vfs_open_exec(struct task *t, const char *path, struct file **out);
+
+/* A file over one of the sentry's inherited host fds (sentry/fs/host/host.h has the rest). */
+int hostfile_new(int host_fd, struct file **out);
 
 /* ---- devices ---- */
 

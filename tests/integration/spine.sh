@@ -208,8 +208,13 @@ fi
 if t_selected spine/nothing_left_after_exit; then
 	pids_before=$(runsc_pids)
 	host_snapshot >"$T_TMP/snap.before" 2>&1
-	t_runsc /bin/true </dev/null >/dev/null 2>&1
-	check_nothing_left spine/nothing_left_after_exit "$pids_before" "$T_TMP/snap.before"
+	t_runsc /bin/true </dev/null >/dev/null 2>"$T_TMP/true.err"
+	st=$?
+	if ((st == 0)); then
+		check_nothing_left spine/nothing_left_after_exit "$pids_before" "$T_TMP/snap.before"
+	else
+		t_fail spine/nothing_left_after_exit "runsc do /bin/true exited $(t_status_word $st):"$'\n'"$(t_head "$T_TMP/true.err")"
+	fi
 fi
 
 if t_selected spine/nothing_left_after_sigterm; then

@@ -1,0 +1,391 @@
+/* poll, ppoll, select, pselect6: readiness from each file's poll hook, sleeping on all of
+ * their wait queues at once. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <time.h>
+
+#include "lib/util.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/waitqueue.h"
+#include "sentry/mm/usercopy.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/vfs.h"
+#include "syscalls/fs_util.h"
+#include "syscalls/syscalls.h"
+
+#define NSEC_PER_SEC 1000000000L
+/* Files whose readiness nobody signals (no wait queue) are looked at again this often. */
+#define POLL_REPOLL_NS 200000000L
+
+struct poll_item {
+	struct file *f; /* a reference, or NULL (fd < 0: skipped; else POLLNVAL) */
+	int fd;
+	short events, revents;
+};
+
+struct poller {
+	struct poll_item *items;
+	int n;
+	struct waitqueue **wqs;
+	int nwq, cap;
+	bool unwatched; /* some file not ready has no wait queue */
+};
+
+static void add_wq(struct poller *p, struct waitqueue *wq)
+{
+	for (int i = 0; i < p->nwq; i++)
+		if (p->wqs[i] == wq)
+			return;
+	if (p->nwq == p->cap) {
+		int cap = p->cap ? p->cap * 2 : 8;
+		struct waitqueue **w = realloc(p->wqs, (size_t)cap * sizeof(*w));
+		if (!w) {
+			p->unwatched = true; /* fall back to looking again on a timer */
+			return;
+		}
+		p->wqs = w;
+		p->cap = cap;
+	}
+	p->wqs[p->nwq++] = wq;
+}
+
+/* Fills revents; returns how many items are ready. */
+static int poll_scan(struct poller *p, bool collect)
+{
+	int ready = 0;
+	for (int i = 0; i < p->n; i++) {
+		struct poll_item *it = &p->items[i];
+		it->revents = 0;
+		if (it->fd < 0)
+			continue;
+		if (!it->f) {
+			it->revents = POLLNVAL;
+			ready++;
+			continue;
+		}
+		struct waitqueue *wq;
+		unsigned int mask = vfs_poll(it->f, &wq);
+		it->revents = (short)(mask & ((unsigned short)it->events | POLLERR | POLLHUP | POLLNVAL));
+		if (it->revents)
+			ready++;
+		else if (collect && wq)
+			add_wq(p, wq);
+		else if (collect)
+			p->unwatched = true;
+	}
+	return ready;
+}
+
+static bool poll_cond(void *arg)
+{
+	return poll_scan(arg, false) > 0;
+}
+
+static void ts_add_ns(struct timespec *ts, long ns)
+{
+	ts->tv_nsec += ns;
+	while (ts->tv_nsec >= NSEC_PER_SEC) {
+		ts->tv_sec++;
+		ts->tv_nsec -= NSEC_PER_SEC;
+	}
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Waits until an item is ready, the deadline (absolute CLOCK_MONOTONIC; NULL: none) passes,
+ * or a signal comes (-ERESTARTNOHAND). zero: do not wait at all.
+ */
+static long poll_wait(struct task *t, struct poller *p, const struct timespec *deadline,
+		      bool zero)
+{
+	int ready = poll_scan(p, true);
+	while (!ready && !zero) {
+		struct timespec now, dl;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (deadline && !ts_before(&now, deadline))
+			break;
+		const struct timespec *dlp = deadline;
+		if (p->unwatched) {
+			dl = now;
+			ts_add_ns(&dl, POLL_REPOLL_NS);
+			if (!deadline || ts_before(&dl, deadline))
+				dlp = &dl;
+		}
+		int r = task_wait_event_multi(t, p->wqs, p->nwq, poll_cond, p, dlp);
+		if (r == -ERESTARTSYS)
+			return -ERESTARTNOHAND;
+		ready = poll_scan(p, false);
+	}
+	return ready;
+}
+
+static void poller_release(struct poller *p)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->items[i].f)
+			file_put(p->items[i].f);
+	free(p->items);
+	free(p->wqs);
+}
+
+/* Turns a relative timeout into a deadline; false for an invalid one. */
+static bool make_deadline(const struct timespec *rel, struct timespec *deadline, bool *zero)
+{
+	if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= NSEC_PER_SEC)
+		return false;
+	*zero = rel->tv_sec == 0 && rel->tv_nsec == 0;
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	if (rel->tv_sec > (INT64_MAX / 2)) {
+		deadline->tv_sec = INT64_MAX / 2;
+		return true;
+	}
+	deadline->tv_sec += rel->tv_sec;
+	ts_add_ns(deadline, rel->tv_nsec);
+	return true;
+}
+
+/* The time left until deadline, for the calls that report it back. */
+static struct timespec time_left(const struct timespec *deadline)
+{
+	struct timespec now, left = { 0, 0 };
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ts_before(&now, deadline)) {
+		left.tv_sec = deadline->tv_sec - now.tv_sec;
+		left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += NSEC_PER_SEC;
+		}
+	}
+	return left;
+}
+
+/* ---- poll ---- */
+
+static long do_poll(struct task *t, uint64_t ufds, uint64_t nfds, const struct timespec *deadline,
+		    bool zero)
+{
+	if (nfds > fd_limit())
+		return -EINVAL;
+	struct pollfd *pfd = calloc(nfds ? nfds : 1, sizeof(*pfd));
+	struct poller p = { .n = (int)nfds };
+	p.items = calloc(nfds ? nfds : 1, sizeof(*p.items));
+	if (!pfd || !p.items) {
+		free(pfd);
+		free(p.items);
+		return -ENOMEM;
+	}
+	long r = 0;
+	if (nfds && copy_in(t, pfd, ufds, nfds * sizeof(*pfd)) < 0)
+		r = -EFAULT;
+	for (uint64_t i = 0; r == 0 && i < nfds; i++) {
+		p.items[i].fd = pfd[i].fd;
+		p.items[i].events = pfd[i].events;
+		p.items[i].f = pfd[i].fd >= 0 ? fdget(t, pfd[i].fd) : NULL;
+	}
+	if (r == 0)
+		r = poll_wait(t, &p, deadline, zero);
+	if (r >= 0) {
+		for (uint64_t i = 0; i < nfds; i++)
+			pfd[i].revents = p.items[i].revents;
+		if (nfds && copy_out(t, ufds, pfd, nfds * sizeof(*pfd)) < 0)
+			r = -EFAULT;
+	}
+	poller_release(&p);
+	free(pfd);
+	return r;
+}
+
+SYSCALL_DEFINE(poll)
+{
+	int ms = (int)a[2];
+	struct timespec deadline;
+	bool zero = ms == 0;
+	if (ms > 0) {
+		struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
+		make_deadline(&rel, &deadline, &zero);
+	}
+	return do_poll(t, a[0], a[1], ms > 0 ? &deadline : NULL, zero);
+}
+
+/* Reads a sigset argument (ppoll, pselect6) and installs it; false when none. */
+static long take_sigmask(struct task *t, uint64_t umask, uint64_t size, bool *installed)
+{
+	*installed = false;
+	if (!umask)
+		return 0;
+	gsigset_t mask;
+	if (size != sizeof(mask))
+		return -EINVAL;
+	if (copy_in(t, &mask, umask, sizeof(mask)) < 0)
+		return -EFAULT;
+	task_set_temporary_sigmask(t, mask);
+	*installed = true;
+	return 0;
+}
+
+SYSCALL_DEFINE(ppoll)
+{
+	struct timespec rel, deadline;
+	bool zero = false, has_timeout = a[2] != 0;
+	if (has_timeout) {
+		if (copy_in(t, &rel, a[2], sizeof(rel)) < 0)
+			return -EFAULT;
+		if (!make_deadline(&rel, &deadline, &zero))
+			return -EINVAL;
+	}
+	bool masked;
+	long r = take_sigmask(t, a[3], a[4], &masked);
+	if (r < 0)
+		return r;
+	r = do_poll(t, a[0], a[1], has_timeout ? &deadline : NULL, zero);
+	if (masked)
+		task_restore_sigmask_unless(t, r == -ERESTARTNOHAND);
+	if (has_timeout && !zero) {
+		struct timespec left = time_left(&deadline);
+		copy_out(t, a[2], &left, sizeof(left));
+	}
+	return r;
+}
+
+/* ---- select ---- */
+
+#define SEL_IN (POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR)
+#define SEL_OUT (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
+#define SEL_EX (POLLPRI)
+
+static bool bit(const uint64_t *set, int fd)
+{
+	return set && (set[fd / 64] >> (fd % 64)) & 1;
+}
+
+static long do_select(struct task *t, int nfds, uint64_t uin, uint64_t uout, uint64_t uex,
+		      const struct timespec *deadline, bool zero)
+{
+	if (nfds < 0)
+		return -EINVAL;
+	nfds = (int)MIN((unsigned long)nfds, fd_limit());
+	size_t words = (size_t)(nfds + 63) / 64, bytes = words * 8;
+	uint64_t *sets[3] = { NULL, NULL, NULL };
+	uint64_t uaddr[3] = { uin, uout, uex };
+	long r = 0;
+	for (int k = 0; k < 3 && r == 0; k++) {
+		if (!uaddr[k] || !nfds)
+			continue;
+		sets[k] = calloc(words, 8);
+		if (!sets[k])
+			r = -ENOMEM;
+		else if (copy_in(t, sets[k], uaddr[k], bytes) < 0) /* whole longs, as Linux */
+			r = -EFAULT;
+	}
+	struct poller p = { 0 };
+	if (r == 0 && nfds) {
+		p.items = calloc((size_t)nfds, sizeof(*p.items));
+		if (!p.items)
+			r = -ENOMEM;
+	}
+	for (int fd = 0; r == 0 && fd < nfds; fd++) {
+		short ev = (short)((bit(sets[0], fd) ? SEL_IN : 0) | (bit(sets[1], fd) ? SEL_OUT : 0) |
+				   (bit(sets[2], fd) ? SEL_EX : 0));
+		if (!ev)
+			continue;
+		struct file *f = fdget(t, fd);
+		if (!f) {
+			r = -EBADF;
+			break;
+		}
+		p.items[p.n++] = (struct poll_item){ f, fd, ev, 0 };
+	}
+	if (r == 0)
+		r = poll_wait(t, &p, deadline, zero);
+	if (r >= 0) {
+		/* Each ready condition counts once per set it is in. */
+		long count = 0;
+		for (int k = 0; k < 3; k++)
+			if (sets[k])
+				memset(sets[k], 0, bytes);
+		for (int i = 0; i < p.n; i++) {
+			struct poll_item *it = &p.items[i];
+			short want[3] = { SEL_IN, SEL_OUT, SEL_EX };
+			for (int k = 0; k < 3; k++) {
+				if (!sets[k] || !(it->events & want[k]) || !(it->revents & want[k]))
+					continue;
+				sets[k][it->fd / 64] |= 1ULL << (it->fd % 64);
+				count++;
+			}
+		}
+		r = count;
+		for (int k = 0; k < 3 && r >= 0; k++)
+			if (sets[k] && copy_out(t, uaddr[k], sets[k], bytes) < 0)
+				r = -EFAULT;
+	}
+	poller_release(&p);
+	for (int k = 0; k < 3; k++)
+		free(sets[k]);
+	return r;
+}
+
+SYSCALL_DEFINE(select)
+{
+	struct timespec deadline;
+	bool zero = false;
+	uint64_t utv = a[4];
+	if (utv) {
+		struct timeval tv;
+		if (copy_in(t, &tv, utv, sizeof(tv)) < 0)
+			return -EFAULT;
+		struct timespec rel = { tv.tv_sec + tv.tv_usec / 1000000,
+					(tv.tv_usec % 1000000) * 1000 };
+		if (!make_deadline(&rel, &deadline, &zero))
+			return -EINVAL;
+	}
+	long r = do_select(t, (int)a[0], a[1], a[2], a[3], utv ? &deadline : NULL, zero);
+	if (utv && !zero) {
+		struct timespec left = time_left(&deadline);
+		struct timeval tv = { left.tv_sec, left.tv_nsec / 1000 };
+		copy_out(t, utv, &tv, sizeof(tv));
+	}
+	return r;
+}
+
+SYSCALL_DEFINE(pselect6)
+{
+	struct timespec rel, deadline;
+	bool zero = false;
+	uint64_t uts = a[4];
+	if (uts) {
+		if (copy_in(t, &rel, uts, sizeof(rel)) < 0)
+			return -EFAULT;
+		if (!make_deadline(&rel, &deadline, &zero))
+			return -EINVAL;
+	}
+	/* The sixth argument points to { const sigset_t *ss; size_t ss_len; }. */
+	bool masked = false;
+	long r = 0;
+	if (a[5]) {
+		uint64_t arg[2];
+		if (copy_in(t, arg, a[5], sizeof(arg)) < 0)
+			return -EFAULT;
+		r = take_sigmask(t, arg[0], arg[1], &masked);
+		if (r < 0)
+			return r;
+	}
+	r = do_select(t, (int)a[0], a[1], a[2], a[3], uts ? &deadline : NULL, zero);
+	if (masked)
+		task_restore_sigmask_unless(t, r == -ERESTARTNOHAND);
+	if (uts && !zero) {
+		struct timespec left = time_left(&deadline);
+		copy_out(t, uts, &left, sizeof(left));
+	}
+	return r;
+}
