@@ -529,6 +529,16 @@ SYSCALL_DEFINE(prctl)
 		return a[1] == 1 && !a[2] && !a[3] && !a[4] ? 0 : -EINVAL;
 	case PR_GET_NO_NEW_PRIVS:
 		return 0;
+	case PR_SET_CHILD_SUBREAPER:
+		pthread_mutex_lock(&kernel_lock);
+		t->child_subreaper = a[1] != 0;
+		pthread_mutex_unlock(&kernel_lock);
+		return 0;
+	case PR_GET_CHILD_SUBREAPER: {
+		int v = t->child_subreaper;
+
+		return copy_out(t, a[1], &v, sizeof(v));
+	}
 	default:
 		return -EINVAL;
 	}

@@ -20,12 +20,17 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
 	if (err < 0)
 		return err;
 
-	/* The point of no return. The stub is reused: it is cleared when the task next runs. */
+	/*
+	 * The point of no return. A stub of our own is reused (cleared when the task next runs);
+	 * a vfork child leaves its parent's to the parent.
+	 */
 	pthread_mutex_lock(&kernel_lock);
 	old_mm = t->mm;
-	new_mm->as = old_mm->as;
-	new_mm->as_stale = true;
-	old_mm->as = NULL;
+	if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1) {
+		new_mm->as = old_mm->as;
+		new_mm->as_stale = true;
+		old_mm->as = NULL;
+	}
 	t->mm = new_mm;
 	memcpy(t->comm, img.comm, sizeof(t->comm));
 	pthread_mutex_unlock(&kernel_lock);

@@ -78,19 +78,26 @@ void task_exit_group(struct task *t, int status)
 	}
 
 	pthread_mutex_lock(&kernel_lock);
-	/* Orphans go to init; zombies among them wake it. */
+	/* Orphans go to the nearest subreaper ancestor, else init; zombies among them wake it. */
+	struct task *reaper = init;
+	for (struct task *a = t->parent; a && a != init; a = a->parent) {
+		if (a->child_subreaper && a->state == TASK_RUNNING) {
+			reaper = a;
+			break;
+		}
+	}
 	while ((c = t->children) != NULL) {
 		t->children = c->sibling;
 		if (t == init) {
 			c->parent = NULL;
 			continue;
 		}
-		c->parent = init;
-		c->sibling = init->children;
-		init->children = c;
+		c->parent = reaper;
+		c->sibling = reaper->children;
+		reaper->children = c;
 	}
 	if (t != init)
-		waitqueue_wake_all(&init->child_exit);
+		waitqueue_wake_all(&reaper->child_exit);
 	t->state = TASK_ZOMBIE;
 	t->exit_status = status;
 	if (t->vfork_parent) {

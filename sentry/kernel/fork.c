@@ -16,17 +16,6 @@
 	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP)
 
-static bool vfork_done(void *arg)
-{
-	struct task *child = arg;
-	bool done;
-
-	pthread_mutex_lock(&kernel_lock);
-	done = child->vfork_done;
-	pthread_mutex_unlock(&kernel_lock);
-	return done;
-}
-
 long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 		uint64_t child_tid, uint64_t tls)
 {
@@ -49,11 +38,16 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 	if (!c)
 		return -ENOMEM;
 	/*
-	 * Without threads, CLONE_VM (vfork, posix_spawn) gets a copy of the address space: the
-	 * child may only exec or exit, so a copy behaves the same but for writes the parent
-	 * would have seen.
+	 * vfork (CLONE_VM|CLONE_VFORK, as posix_spawn does) shares the address space: the parent's
+	 * thread runs the child until it execs or exits. Without threads, CLONE_VM alone gets a
+	 * copy.
 	 */
-	c->mm = mm_fork(t->mm);
+	if ((flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK)) {
+		mm_get(t->mm);
+		c->mm = t->mm;
+	} else {
+		c->mm = mm_fork(t->mm);
+	}
 	if (!c->mm) {
 		err = -ENOMEM;
 		goto fail;
@@ -122,8 +116,11 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 	if (flags & CLONE_CHILD_CLEARTID)
 		c->clear_child_tid = child_tid;
 
-	if (flags & CLONE_VFORK)
+	if (flags & CLONE_VFORK) {
 		task_get(c);
+		task_run_vfork_child(t, c);
+		return tid;
+	}
 	if ((err = task_start(c)) < 0) {
 		/* The child is in the tree already: end it as if it had been killed. */
 		log_warn("clone: cannot start a host thread: %d", err);
@@ -132,14 +129,7 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		c->exit_status = SIGKILL;
 		pthread_mutex_unlock(&kernel_lock);
 		waitqueue_wake_all(&t->child_exit);
-		if (flags & CLONE_VFORK)
-			task_put(c);
 		return tid;
-	}
-	if (flags & CLONE_VFORK) {
-		/* The parent waits until the child execs or exits; a signal ends the wait early. */
-		task_wait_event(t, &c->vfork_wait, vfork_done, c, NULL);
-		task_put(c);
 	}
 	return tid;
 

@@ -19,13 +19,16 @@
 #include "syscalls/syscalls.h"
 
 __thread struct task *current_task;
-/* Where task_exit_group returns to: the bottom of the task's host thread. pthread_exit would
- * unwind, which loads libgcc_s from a path the sealed sentry may no longer open. */
-static __thread jmp_buf task_exit_jmp;
+/*
+ * Where task_exit_group returns to: the bottom of the task's host thread, or the vfork parent
+ * that lent its thread. pthread_exit would unwind, which loads libgcc_s from a path the sealed
+ * sentry can no longer open.
+ */
+static __thread jmp_buf *task_exit_target;
 
 void task_thread_exit(void)
 {
-	longjmp(task_exit_jmp, 1);
+	longjmp(*task_exit_target, 1);
 }
 
 struct task *task_alloc(void)
@@ -106,7 +109,8 @@ static void set_in_guest(struct task *t, bool in)
 	pthread_mutex_unlock(&t->wake_lock);
 }
 
-void task_run(struct task *t)
+/* The task loop; returns only for a vfork child that has just exec'd on a borrowed thread. */
+static void task_loop(struct task *t)
 {
 	struct platform_fault fault;
 	uint64_t args[6];
@@ -141,6 +145,8 @@ void task_run(struct task *t)
 			ret = syscall_dispatch(t, nr, args);
 			arch_set_return(&t->regs, (uint64_t)ret);
 			task_handle_signals(t, &ret, true);
+			if (t->borrowed && t->vfork_done)
+				return;
 			break;
 		}
 		case PLATFORM_FAULT: {
@@ -165,17 +171,52 @@ void task_run(struct task *t)
 	}
 }
 
+void task_run(struct task *t)
+{
+	task_loop(t);
+	panic("task %d left its loop", t->tid);
+}
+
 static void *task_thread_main(void *arg)
 {
 	struct task *t = arg;
+	jmp_buf bottom;
 	char name[16];
 
 	snprintf(name, sizeof(name), "task-%d", t->tid);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
-	if (setjmp(task_exit_jmp) == 0)
+	task_exit_target = &bottom;
+	if (setjmp(bottom) == 0)
 		task_run(t);
 	current_task = NULL;
 	return NULL;
+}
+
+/*
+ * A vfork child shares its parent's address space, whose stub only the parent's host thread
+ * may drive; the parent is suspended until the child execs or exits, so its thread runs the
+ * child meanwhile, then hands an exec'd child a thread of its own. The caller holds a
+ * reference on child for the borrowed thread.
+ */
+void task_run_vfork_child(struct task *parent, struct task *child)
+{
+	jmp_buf *saved = task_exit_target, back;
+
+	task_fetch_fpregs(parent);
+	child->borrowed = true;
+	task_exit_target = &back;
+	if (setjmp(back) == 0) {
+		task_loop(child);
+		/* Exec'd: the child has its own address space now and needs its own thread. */
+		child->borrowed = false;
+		if (task_start(child) < 0)
+			task_send_signal(child, SIGKILL, NULL);
+		task_put(child);
+	}
+	/* Exited (task_exit_group dropped the borrowed reference) or handed off. */
+	task_exit_target = saved;
+	current_task = parent;
+	parent->regs.fp_dirty = true;
 }
 
 int task_start(struct task *t)

@@ -78,6 +78,8 @@ struct task {
 	bool woken;
 	bool in_guest;        /* guarded by wake_lock: running guest code on the platform */
 	bool vfork_done;      /* guarded by kernel_lock */
+	bool borrowed;        /* a vfork child running on its parent's host thread */
+	bool child_subreaper; /* PR_SET_CHILD_SUBREAPER; guarded by kernel_lock */
 	struct task *vfork_parent;
 	struct waitqueue vfork_wait;
 
@@ -118,6 +120,9 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
 
 /* Ends the calling task's host thread (after task_exit_group's work); never returns. */
 void task_thread_exit(void) __attribute__((noreturn));
+
+/* Runs a vfork child on the parent's host thread until it execs or exits. */
+void task_run_vfork_child(struct task *parent, struct task *child);
 
 /* Runs the task's loop (guest code, syscalls, signals) on the calling host thread. */
 void task_run(struct task *t) __attribute__((noreturn));

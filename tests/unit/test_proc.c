@@ -142,9 +142,10 @@ START_TEST(stat_exact)
 {
 	struct proc_task_view v = sample_view();
 	char *s = fmt_text(proc_fmt_stat, &v);
-	ck_assert_str_eq(s, "42 (sh) S 1 42 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 250 4096000 2 "
-			    "18446744073709551615 4194304 4200448 140737488216064 0 0 0 2 4 65536 1 "
-			    "0 0 17 0 0 0 0 0 0 4202496 4206592 4210688 1000 1010 1010 1030 0\n");
+	ck_assert_str_eq(s,
+			 "42 (sh) S 1 42 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 250 4096000 2 "
+			 "18446744073709551615 4194304 4200448 140737488216064 0 0 0 2 4 65536 1 "
+			 "0 0 17 0 0 0 0 0 0 4202496 4206592 4210688 1000 1010 1010 1030 0\n");
 	char f[64][32];
 	ck_assert_int_eq(stat_fields(s, f), 52);
 	free(s);
@@ -162,9 +163,18 @@ START_TEST(stat_unpermitted_and_zombie)
 			    "0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
 	free(s);
 
-	struct proc_task_view z = { .pid = 7, .tgid = 7, .ppid = 1, .pgid = 7, .sid = 1,
-				    .tpgid = -1, .comm = "a (b) c", .state = 'Z', .num_threads = 1,
-				    .exit_signal = 17, .permitted = true, .exit_code = 256 };
+	struct proc_task_view z = { .pid = 7,
+				    .tgid = 7,
+				    .ppid = 1,
+				    .pgid = 7,
+				    .sid = 1,
+				    .tpgid = -1,
+				    .comm = "a (b) c",
+				    .state = 'Z',
+				    .num_threads = 1,
+				    .exit_signal = 17,
+				    .permitted = true,
+				    .exit_code = 256 };
 	s = fmt_text(proc_fmt_stat, &z);
 	ck_assert_str_eq(s, "7 (a (b) c) Z 1 7 1 0 -1 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 0 0 0 "
 			    "0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 256\n");
@@ -271,8 +281,15 @@ END_TEST
 
 START_TEST(status_zombie_and_escapes)
 {
-	struct proc_task_view z = { .pid = 9, .tgid = 9, .ppid = 1, .pgid = 9, .sid = 9,
-				    .comm = "a\\b\n", .state = 'Z', .num_threads = 1, .umask = -1 };
+	struct proc_task_view z = { .pid = 9,
+				    .tgid = 9,
+				    .ppid = 1,
+				    .pgid = 9,
+				    .sid = 9,
+				    .comm = "a\\b\n",
+				    .state = 'Z',
+				    .num_threads = 1,
+				    .umask = -1 };
 	char *s = fmt_text(proc_fmt_status, &z);
 	/* No Umask and no Vm lines without an fs context and an mm; no groups: just the space. */
 	ck_assert_str_eq(s, "Name:\ta\\\\b\\n\n"
@@ -375,10 +392,10 @@ START_TEST(status_matches_linux)
 	umask(mask);
 	char *ours = fmt_text(proc_fmt_status, &v);
 
-	const char *exact[] = { "Name:",   "Umask:",  "State:",  "Tgid:",   "Ngid:",
-				"Pid:",    "PPid:",   "TracerPid:", "Uid:", "Gid:",
-				"Groups:", "NStgid:", "NSpid:",  "NSpgid:", "NSsid:",
-				"Kthread:", "Threads:", "SigBlk:", "SigIgn:", "SigCgt:",
+	const char *exact[] = { "Name:",       "Umask:",   "State:",	 "Tgid:",   "Ngid:",
+				"Pid:",	       "PPid:",	   "TracerPid:", "Uid:",    "Gid:",
+				"Groups:",     "NStgid:",  "NSpid:",	 "NSpgid:", "NSsid:",
+				"Kthread:",    "Threads:", "SigBlk:",	 "SigIgn:", "SigCgt:",
 				"NoNewPrivs:", "Seccomp:" };
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
 		char *a = line_of(real, exact[i]), *b = line_of(ours, exact[i]);
@@ -407,7 +424,8 @@ START_TEST(status_matches_linux)
 		k = at + 1;
 		char *a = line_of(real, key), *b = line_of(q, key);
 		if (strstr(b, " kB"))
-			ck_assert_msg(strlen(a) == strlen(b), "width: real \"%s\" ours \"%s\"", a, b);
+			ck_assert_msg(strlen(a) == strlen(b), "width: real \"%s\" ours \"%s\"", a,
+				      b);
 		free(a);
 		free(b);
 	}
@@ -452,10 +470,12 @@ START_TEST(limits_exact)
 	struct proc_buf b = { 0 };
 	proc_fmt_limits(&b, rl);
 	char *nofile = line_of(b.data, "Max open files"), *nice = line_of(b.data, "Max nice");
-	ck_assert_str_eq(b.data ? strtok(strdup(b.data), "\n") : "",
-			 "Limit                     Soft Limit           Hard Limit           Units     ");
-	ck_assert_str_eq(nofile,
-			 "Max open files            1024                 524288               files     ");
+	ck_assert_str_eq(
+		b.data ? strtok(strdup(b.data), "\n") : "",
+		"Limit                     Soft Limit           Hard Limit           Units     ");
+	ck_assert_str_eq(
+		nofile,
+		"Max open files            1024                 524288               files     ");
 	ck_assert_str_eq(nice,
 			 "Max nice priority         0                    0                    ");
 	free(nofile);
@@ -546,10 +566,10 @@ START_TEST(meminfo_matches_linux)
 {
 	char *real = read_text("/proc/meminfo");
 	struct proc_meminfo m = { 0 };
-	const char *keys[] = { "MemTotal:", "MemFree:", "MemAvailable:", "Buffers:", "Cached:",
-			       "SwapTotal:", "SwapFree:", "Shmem:" };
-	uint64_t *vals[] = { &m.total, &m.free, &m.available, &m.buffers, &m.cached,
-			     &m.swap_total, &m.swap_free, &m.shmem };
+	const char *keys[] = { "MemTotal:", "MemFree:",	  "MemAvailable:", "Buffers:",
+			       "Cached:",   "SwapTotal:", "SwapFree:",	   "Shmem:" };
+	uint64_t *vals[] = { &m.total,	&m.free,       &m.available, &m.buffers,
+			     &m.cached, &m.swap_total, &m.swap_free, &m.shmem };
 	for (size_t i = 0; i < 8; i++) {
 		char *l = line_of(real, keys[i]);
 		ck_assert_ptr_nonnull(l);

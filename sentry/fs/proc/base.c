@@ -122,8 +122,8 @@ int proc_list_tasks(struct proc_inode *pi, struct dir_snapshot *s)
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "%d", ids[i]);
-		uint64_t ino = threads ? proc_ino(PROC_ID_TID_DIR, pi->pid, ids[i], -1)
-				       : proc_ino(PROC_ID_PID_DIR, ids[i], 0, -1);
+		uint64_t ino = threads ? proc_ino(PROC_ID_TID_DIR, pi->pid, ids[i], -1) :
+					 proc_ino(PROC_ID_PID_DIR, ids[i], 0, -1);
 		r = dir_snapshot_add(s, name, ino, DT_DIR);
 	}
 	free(ids);
@@ -564,15 +564,15 @@ static int readlink_task_link(struct proc_inode *pi, char *buf, size_t len)
 
 /* ---- the tables ---- */
 
-#define TASK_FILE(n, i, m, f, s)                                                             \
-	{ .name = n, .id = i, .mode = S_IFREG | (m), .flags = PROC_TASK | (f), .show = s }
-#define TASK_LINK(n, i)                                                                      \
-	{ .name = n,                                                                         \
-	  .id = i,                                                                           \
-	  .mode = S_IFLNK | 0777,                                                            \
-	  .flags = PROC_TASK | PROC_PTRACE,                                                  \
-	  .readlink = readlink_task_link,                                                    \
-	  .follow = follow_task_link }
+#define TASK_FILE(n, i, m, f, s)                                                                   \
+	{                                                                                          \
+		.name = n, .id = i, .mode = S_IFREG | (m), .flags = PROC_TASK | (f), .show = s     \
+	}
+#define TASK_LINK(n, i)                                                                            \
+	{                                                                                          \
+		.name = n, .id = i, .mode = S_IFLNK | 0777, .flags = PROC_TASK | PROC_PTRACE,      \
+		.readlink = readlink_task_link, .follow = follow_task_link                         \
+	}
 
 /* In Linux's order (alphabetical). */
 static const struct proc_entry pid_entries[] = {

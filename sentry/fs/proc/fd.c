@@ -13,8 +13,7 @@
 #include "sentry/vfs/fdtable.h"
 
 /* The file at fd/N of pi's task, with a reference; -ENOENT when the task or fd has gone. */
-static int task_fd_file(struct proc_inode *pi, struct task *t, struct file **out,
-			bool *cloexec)
+static int task_fd_file(struct proc_inode *pi, struct task *t, struct file **out, bool *cloexec)
 {
 	struct fdtable *files = proc_task_files(t);
 	if (!files)
@@ -64,8 +63,8 @@ int proc_list_fds(struct proc_inode *pi, struct dir_snapshot *s)
 		char name[16];
 		snprintf(name, sizeof(name), "%d", fd);
 		r = dir_snapshot_add(s, name,
-				     proc_ino(links ? PROC_ID_FD_LINK : PROC_ID_FDINFO_FILE, pi->pid,
-					      pi->tid, fd),
+				     proc_ino(links ? PROC_ID_FD_LINK : PROC_ID_FDINFO_FILE,
+					      pi->pid, pi->tid, fd),
 				     links ? DT_LNK : DT_REG);
 	}
 	fdtable_put(files);

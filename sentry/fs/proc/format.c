@@ -199,8 +199,8 @@ void proc_fmt_status(struct proc_buf *b, const struct proc_task_view *v)
 			(unsigned long long)v->sig_pending,
 			(unsigned long long)v->sig_shared_pending,
 			(unsigned long long)v->sig_blocked);
-	proc_buf_printf(b, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)v->sig_ignored,
-			(unsigned long long)v->sig_caught);
+	proc_buf_printf(b, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n",
+			(unsigned long long)v->sig_ignored, (unsigned long long)v->sig_caught);
 	proc_buf_printf(b, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\n",
 			(unsigned long long)v->cap_inh, (unsigned long long)v->cap_prm,
 			(unsigned long long)v->cap_eff);
@@ -306,8 +306,7 @@ void proc_fmt_mountinfo(struct proc_buf *b, int id, int parent_id, unsigned int 
 	proc_buf_printf(b, " %s\n", super_options);
 }
 
-void proc_fmt_fdinfo(struct proc_buf *b, int64_t pos, unsigned int flags, int mnt_id,
-		     uint64_t ino)
+void proc_fmt_fdinfo(struct proc_buf *b, int64_t pos, unsigned int flags, int mnt_id, uint64_t ino)
 {
 	proc_buf_printf(b, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)pos,
 			flags, mnt_id, (unsigned long long)ino);
@@ -362,7 +361,8 @@ void proc_fmt_kernel_stat(struct proc_buf *b, int ncpu, uint64_t btime, uint64_t
 	proc_buf_puts(b, "cpu  0 0 0 0 0 0 0 0 0 0\n");
 	for (int i = 0; i < ncpu; i++)
 		proc_buf_printf(b, "cpu%d 0 0 0 0 0 0 0 0 0 0\n", i);
-	proc_buf_printf(b, "intr 0\nctxt 0\nbtime %llu\nprocesses %llu\nprocs_running %d\n"
-			   "procs_blocked %d\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+	proc_buf_printf(b,
+			"intr 0\nctxt 0\nbtime %llu\nprocesses %llu\nprocs_running %d\n"
+			"procs_blocked %d\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
 			(unsigned long long)btime, (unsigned long long)processes, running, blocked);
 }

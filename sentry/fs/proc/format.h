@@ -17,7 +17,8 @@ struct proc_buf {
 	bool oom; /* an allocation failed: the contents are incomplete (open fails -ENOMEM) */
 };
 
-void proc_buf_printf(struct proc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void proc_buf_printf(struct proc_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void proc_buf_put(struct proc_buf *b, const void *s, size_t n);
 void proc_buf_puts(struct proc_buf *b, const char *s);
 /* Room for n more bytes at data + len (the caller then adds to len); false when out of memory. */
@@ -38,13 +39,13 @@ void proc_buf_free(struct proc_buf *b);
 struct proc_task_view {
 	int pid, tgid, ppid, pgid, sid, tracer_pid;
 	int tty_nr, tpgid;
-	char comm[16];   /* NUL-terminated */
-	char state;      /* R S D T t X Z */
+	char comm[16]; /* NUL-terminated */
+	char state;    /* R S D T t X Z */
 	unsigned int flags;
 	uint64_t utime, stime, cutime, cstime; /* clock ticks */
 	int priority, nice, num_threads;
 	uint64_t start_time; /* clock ticks since boot */
-	bool wchan;          /* sleeping in the kernel */
+	bool wchan;	     /* sleeping in the kernel */
 	int exit_signal, processor;
 	/* ptrace_may_access: the reader may see addresses and the exit code. */
 	bool permitted;
@@ -95,8 +96,7 @@ void proc_fmt_mountinfo(struct proc_buf *b, int id, int parent_id, unsigned int 
 			const char *options, const char *type, const char *source,
 			const char *super_options);
 /* /proc/PID/fdinfo/N. flags as F_GETFL gives them, plus O_CLOEXEC. */
-void proc_fmt_fdinfo(struct proc_buf *b, int64_t pos, unsigned int flags, int mnt_id,
-		     uint64_t ino);
+void proc_fmt_fdinfo(struct proc_buf *b, int64_t pos, unsigned int flags, int mnt_id, uint64_t ino);
 
 /* /proc/uptime and /proc/loadavg. */
 void proc_fmt_uptime(struct proc_buf *b, uint64_t uptime_ns, uint64_t idle_ns);

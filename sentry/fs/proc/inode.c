@@ -200,10 +200,9 @@ static int proc_lookup(struct dentry *dir, const char *name, struct inode **out)
 	case PROC_DYN_FDINFOS:
 		if ((n = parse_number(name, FD_NR_OPEN)) < 0)
 			return -ENOENT;
-		*out = proc_inode_new(sb,
-				      e->dyn == PROC_DYN_FDS ? &proc_fd_link_entry
-							     : &proc_fdinfo_file_entry,
-				      pi->pid, pi->tid, (int)n);
+		*out = proc_inode_new(
+			sb, e->dyn == PROC_DYN_FDS ? &proc_fd_link_entry : &proc_fdinfo_file_entry,
+			pi->pid, pi->tid, (int)n);
 		break;
 	default:
 		return -ENOENT;
@@ -280,8 +279,8 @@ static int proc_dir_open(struct proc_inode *pi, struct file *f)
 			r = dir_snapshot_add(s, c->name, proc_ino(c->id, pi->pid, pi->tid, -1),
 					     vfs_dtype(c->mode));
 	if (r == 0 && e->dyn != PROC_DYN_NONE)
-		r = e->dyn == PROC_DYN_PIDS || e->dyn == PROC_DYN_TIDS ? proc_list_tasks(pi, s)
-								      : proc_list_fds(pi, s);
+		r = e->dyn == PROC_DYN_PIDS || e->dyn == PROC_DYN_TIDS ? proc_list_tasks(pi, s) :
+									 proc_list_fds(pi, s);
 	if (r < 0) {
 		dir_snapshot_free(s);
 		free(s);

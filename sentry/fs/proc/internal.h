@@ -73,17 +73,17 @@ enum proc_id {
 /* The dynamic part of a directory: names that come from the task list or an fd table. */
 enum proc_dyn {
 	PROC_DYN_NONE,
-	PROC_DYN_PIDS,    /* /proc: one directory per thread group */
-	PROC_DYN_TIDS,    /* /proc/PID/task: one directory per thread */
-	PROC_DYN_FDS,     /* /proc/PID/fd: one magic link per open fd */
+	PROC_DYN_PIDS,	  /* /proc: one directory per thread group */
+	PROC_DYN_TIDS,	  /* /proc/PID/task: one directory per thread */
+	PROC_DYN_FDS,	  /* /proc/PID/fd: one magic link per open fd */
 	PROC_DYN_FDINFOS, /* /proc/PID/fdinfo: one file per open fd */
 };
 
 /* proc_entry.flags */
-#define PROC_TASK 0x1      /* about a task: owned by its euid/egid, gone when it is */
-#define PROC_PTRACE 0x2    /* reading or following needs ptrace read access to the task */
+#define PROC_TASK 0x1	   /* about a task: owned by its euid/egid, gone when it is */
+#define PROC_PTRACE 0x2	   /* reading or following needs ptrace read access to the task */
 #define PROC_TGID_ONLY 0x4 /* under /proc/PID only, not /proc/PID/task/TID */
-#define PROC_SYSCTL 0x8    /* under /proc/sys: not writable, even by root, without write */
+#define PROC_SYSCTL 0x8	   /* under /proc/sys: not writable, even by root, without write */
 
 struct proc_inode;
 
@@ -113,7 +113,7 @@ struct proc_inode {
 	const struct proc_entry *entry;
 	int pid; /* the thread group of /proc/PID; 0 outside */
 	int tid; /* the thread of /proc/PID/task/TID; 0 outside */
-	int fd;  /* fd/N and fdinfo/N; -1 elsewhere */
+	int fd;	 /* fd/N and fdinfo/N; -1 elsewhere */
 };
 
 static inline struct proc_inode *proc_i(struct inode *inode)

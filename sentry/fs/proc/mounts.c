@@ -101,8 +101,8 @@ static int for_each_row(struct proc_buf *b, bool info)
 		struct superblock *sb = row->m->sb;
 		if (info) {
 			int parent = row->parent ? row_id(&tab, row->parent) : (int)i + 1;
-			proc_fmt_mountinfo(b, (int)i + 1, parent, major(sb->dev), minor(sb->dev), "/",
-					   path, opts, sb->type, sb->source, opts);
+			proc_fmt_mountinfo(b, (int)i + 1, parent, major(sb->dev), minor(sb->dev),
+					   "/", path, opts, sb->type, sb->source, opts);
 		} else {
 			proc_fmt_mount(b, sb->source, path, sb->type, opts);
 		}

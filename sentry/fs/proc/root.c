@@ -220,11 +220,22 @@ static int show_pipe_max(struct proc_inode *pi, struct proc_buf *b)
 
 /* ---- the tables ---- */
 
-#define FILE_ENTRY(n, i, s) { .name = n, .id = i, .mode = S_IFREG | 0444, .show = s }
-#define SYSCTL(n, i, s)                                                                      \
-	{ .name = n, .id = i, .mode = S_IFREG | 0444, .flags = PROC_SYSCTL, .show = s }
-#define DIR_ENTRY(n, i, c) { .name = n, .id = i, .mode = S_IFDIR | 0555, .children = c }
-#define LINK_ENTRY(n, i, l) { .name = n, .id = i, .mode = S_IFLNK | 0777, .readlink = l }
+#define FILE_ENTRY(n, i, s)                                                                        \
+	{                                                                                          \
+		.name = n, .id = i, .mode = S_IFREG | 0444, .show = s                              \
+	}
+#define SYSCTL(n, i, s)                                                                            \
+	{                                                                                          \
+		.name = n, .id = i, .mode = S_IFREG | 0444, .flags = PROC_SYSCTL, .show = s        \
+	}
+#define DIR_ENTRY(n, i, c)                                                                         \
+	{                                                                                          \
+		.name = n, .id = i, .mode = S_IFDIR | 0555, .children = c                          \
+	}
+#define LINK_ENTRY(n, i, l)                                                                        \
+	{                                                                                          \
+		.name = n, .id = i, .mode = S_IFLNK | 0777, .readlink = l                          \
+	}
 
 static const struct proc_entry sys_kernel_entries[] = {
 	SYSCTL("cap_last_cap", PROC_ID_SYS_CAP_LAST_CAP, show_cap_last_cap),
