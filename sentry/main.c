@@ -21,6 +21,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/uts.h"
+#include "sentry/fs/proc/proc.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
@@ -125,6 +126,9 @@ int sentry_main(const struct sentry_config *cfg)
 
 	proctitle_set("runsc-sentry");
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* What the sandbox shows of the host is read now, while the host is still visible. */
+	procfs_snapshot_host();
+	kernel_ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	enter_empty_root(cfg);
 	log_init("sentry", cfg->debug_fd);
 	if (cfg->strace)
@@ -143,6 +147,8 @@ int sentry_main(const struct sentry_config *cfg)
 		die(125, "sentry: gofer connection: %s", strerror(-err));
 	if ((err = vfs_setup_root(gofer, &fs)) < 0)
 		die(125, "sentry: cannot mount the root file system: %s", strerror(-err));
+	if ((err = procfs_mount(fs)) < 0)
+		die(125, "sentry: cannot mount /proc: %s", strerror(-err));
 	if ((err = sentry_seal()) < 0)
 		die(125, "sentry: cannot confine itself: %s", strerror(-err));
 

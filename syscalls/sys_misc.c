@@ -165,7 +165,7 @@ SYSCALL_DEFINE(sched_yield)
 SYSCALL_DEFINE(sched_getaffinity)
 {
 	uint64_t mask = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = kernel_ncpus;
 	size_t len = a[1];
 
 	if (len < sizeof(mask) || (len & (sizeof(long) - 1)))

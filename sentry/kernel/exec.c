@@ -42,8 +42,13 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
 		struct sighand *sh = sighand_copy(t->sighand);
 
 		if (sh) {
-			sighand_put(t->sighand);
+			struct sighand *old;
+
+			pthread_mutex_lock(&kernel_lock);
+			old = t->sighand;
 			t->sighand = sh;
+			pthread_mutex_unlock(&kernel_lock);
+			sighand_put(old);
 		}
 	}
 	sighand_reset_for_exec(t->sighand);

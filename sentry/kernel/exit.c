@@ -54,6 +54,8 @@ void task_exit_group(struct task *t, int status)
 {
 	struct task *c, *parent, *init = kernel_init_task;
 	bool reap_self = false;
+	struct fdtable *files;
+	struct fs_context *fs;
 	struct mm *mm;
 
 	if (t->clear_child_tid) {
@@ -61,21 +63,22 @@ void task_exit_group(struct task *t, int status)
 
 		copy_out(t, t->clear_child_tid, &zero, sizeof(zero));
 	}
-	/* Release what others can observe (pipe ends, the stub) before the parent hears. */
-	if (t->files) {
-		fdtable_put(t->files);
-		t->files = NULL;
-	}
+	/* Release what others can observe (pipe ends, the stub) before the parent hears. The
+	 * pointers are detached under kernel_lock, under which /proc takes its references. */
 	pthread_mutex_lock(&kernel_lock);
 	mm = t->mm;
 	t->mm = NULL;
+	files = t->files;
+	t->files = NULL;
+	fs = t->fs;
+	t->fs = NULL;
 	pthread_mutex_unlock(&kernel_lock);
+	if (files)
+		fdtable_put(files);
 	if (mm)
 		mm_put(mm);
-	if (t->fs) {
-		fs_context_put(t->fs);
-		t->fs = NULL;
-	}
+	if (fs)
+		fs_context_put(fs);
 
 	pthread_mutex_lock(&kernel_lock);
 	/* Orphans go to the nearest subreaper ancestor, else init; zombies among them wake it. */

@@ -11,6 +11,7 @@ pthread_mutex_t kernel_lock = PTHREAD_MUTEX_INITIALIZER;
 struct task *kernel_tasks;
 struct task *kernel_init_task;
 uint64_t kernel_boot_ns;
+long kernel_ncpus = 1;
 
 uint64_t kernel_monotonic_ns(void)
 {

@@ -30,6 +30,9 @@ void kernel_shutdown(int wait_status) __attribute__((noreturn));
 /* Set by sentry/main.c: called once by kernel_shutdown. */
 extern void (*kernel_shutdown_hook)(int wait_status);
 
+/* Host CPUs the sandbox reports (sched_getaffinity, nproc); read once at start. */
+extern long kernel_ncpus;
+
 /* Time since the sandbox started, for /proc/uptime and task start times. */
 uint64_t kernel_monotonic_ns(void);
 extern uint64_t kernel_boot_ns;

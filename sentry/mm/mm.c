@@ -209,6 +209,8 @@ long mm_mmap(struct mm *mm, uint64_t addr, size_t len, int prot, int flags, stru
 	struct vma *v;
 	int vflags = 0, err;
 
+	struct kstat st = { 0 };
+
 	if (len == 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return -EINVAL;
 	if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
@@ -225,6 +227,8 @@ long mm_mmap(struct mm *mm, uint64_t addr, size_t len, int prot, int flags, stru
 	if (flags & MAP_GROWSDOWN)
 		vflags |= VMA_GROWSDOWN;
 
+	if (f && (err = file_stat(f, &st)) < 0)
+		return err;
 	/* Back the mapping before touching the address space, so failure changes nothing. */
 	if (f && (vflags & VMA_SHARED)) {
 		err = file_mmap_mobj(f, off, len, &m, &m_off);
@@ -283,6 +287,7 @@ long mm_mmap(struct mm *mm, uint64_t addr, size_t len, int prot, int flags, stru
 		file_get(f);
 		v->file = f;
 		v->file_off = off;
+		v->file_ino = st.ino;
 	}
 	insert_locked(mm, v);
 	err = as_map_vma(mm, v);
@@ -438,6 +443,7 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, size_t old_len, size_t new_len,
 			file_get(v->file);
 			n->file = v->file;
 			n->file_off = v->file_off + (v->end - v->start);
+			n->file_ino = v->file_ino;
 		}
 		insert_locked(mm, n);
 		err = as_map_vma(mm, n);
@@ -473,6 +479,7 @@ long mm_mremap(struct mm *mm, uint64_t old_addr, size_t old_len, size_t new_len,
 		file_get(v->file);
 		n->file = v->file;
 		n->file_off = v->file_off + (old_addr - v->start);
+		n->file_ino = v->file_ino;
 	}
 	insert_locked(mm, n);
 	ret = as_map_vma(mm, n);
@@ -632,12 +639,9 @@ size_t mm_format_maps(struct mm *mm, char *buf, size_t len)
 		int n;
 
 		if (v->file) {
-			struct kstat st;
-
 			if (file_path(v->file, path, sizeof(path)) < 0)
 				path[0] = '\0';
-			if (file_stat(v->file, &st) == 0)
-				ino = st.ino;
+			ino = v->file_ino;
 		} else if (v->flags & VMA_HEAP) {
 			strcpy(path, "[heap]");
 		} else if (v->flags & VMA_STACK) {

@@ -30,6 +30,7 @@ struct vma {
 	uint64_t mobj_off;
 	struct file *file;   /* a reference, or NULL for anonymous memory (for /proc maps) */
 	uint64_t file_off;
+	uint64_t file_ino; /* for /proc/PID/maps, taken at mmap: no stat under mm->lock */
 	struct vma *next;
 };
 

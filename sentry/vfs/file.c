@@ -279,6 +279,11 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode
 			p.mnt = m;
 			p.dentry = m->root;
 		}
+		if (S_ISDIR(p.dentry->inode->mode)) {
+			path_put(&p);
+			r = -EISDIR;
+			break;
+		}
 		if (!S_ISLNK(p.dentry->inode->mode) || (flags & O_NOFOLLOW)) {
 			r = open_path(t, &p, flags, false, out);
 			path_put(&p);
@@ -376,6 +381,8 @@ ssize_t vfs_readv(struct file *f, const struct iovec *iov, int iovcnt, const int
 		int64_t p = 0;
 		return f->ops->read(f, iov, iovcnt, &p);
 	}
+	if (f->mode & FMODE_OWN_POS)
+		return f->ops->read(f, iov, iovcnt, NULL);
 	pthread_mutex_lock(&f->pos_lock);
 	int64_t p = f->pos;
 	ssize_t r = f->ops->read(f, iov, iovcnt, &p);
@@ -403,6 +410,8 @@ ssize_t vfs_writev(struct file *f, const struct iovec *iov, int iovcnt, const in
 		int64_t p = 0;
 		return f->ops->write(f, iov, iovcnt, &p);
 	}
+	if (f->mode & FMODE_OWN_POS)
+		return f->ops->write(f, iov, iovcnt, NULL);
 	pthread_mutex_lock(&f->pos_lock);
 	int64_t p = f->pos;
 	ssize_t r = f->ops->write(f, iov, iovcnt, &p);
@@ -470,6 +479,8 @@ int64_t vfs_llseek(struct file *f, int64_t off, int whence)
 		return -EBADF;
 	if (!file_has_pos(f))
 		return -ESPIPE;
+	if ((f->mode & FMODE_OWN_POS) && f->ops->llseek)
+		return f->ops->llseek(f, off, whence);
 	pthread_mutex_lock(&f->pos_lock);
 	int64_t r = f->ops->llseek ? f->ops->llseek(f, off, whence)
 				   : generic_file_llseek(f, off, whence);

@@ -29,8 +29,6 @@ bool d_is_ancestor(struct dentry *anc, struct dentry *d);
 
 /* The mount on (mnt, d), with a reference, or NULL. */
 struct mount *mount_lookup_child(struct mount *mnt, struct dentry *d);
-/* The root of the mount tree, with a reference (NULL before vfs_setup_root). */
-struct mount *mount_tree_root(void);
 
 /* The dir_lock helpers: rwlocks are taken through these so the order stays visible. */
 static inline void dir_lock_shared(struct inode *dir)

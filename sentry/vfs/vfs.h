@@ -290,6 +290,8 @@ static inline bool path_equal(const struct path *a, const struct path *b)
 	return a->mnt == b->mnt && a->dentry == b->dentry;
 }
 
+/* The root of the mount tree, with a reference (NULL before vfs_setup_root). */
+struct mount *mount_tree_root(void);
 /* Calls fn for each attached mount, parents before children, under mount_lock: for
  * /proc/mounts. fn must not take VFS locks. */
 void vfs_for_each_mount(void (*fn)(struct mount *m, void *arg), void *arg);
@@ -446,7 +448,8 @@ struct file_ops {
 	/*
 	 * Buffers are sentry pointers (into guest memory, straight from usercopy_iovecs). *pos
 	 * is the position to use and is advanced by the count; stream files ignore it. An
-	 * O_APPEND write goes at the end of file and leaves *pos there. A short count is not an
+	 * O_APPEND write goes at the end of file and leaves *pos there. pos is NULL for a read
+	 * or write at the current position of a FMODE_OWN_POS file. A short count is not an
 	 * error; blocking files sleep with task_wait_event and return -ERESTARTSYS on a signal
 	 * when nothing was transferred.
 	 */
@@ -474,6 +477,9 @@ struct file_ops {
 #define FMODE_WRITE 0x2
 #define FMODE_PATH 0x4   /* O_PATH: no I/O */
 #define FMODE_STREAM 0x8 /* no position: pread/pwrite/lseek give -ESPIPE */
+/* The position is kept by the file itself (a host file shares its offset with other host
+ * processes): read/write get pos NULL, llseek is the file's alone, f->pos is unused. */
+#define FMODE_OWN_POS 0x10
 
 /* The flags F_SETFL may change. */
 #define FILE_SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)

@@ -118,10 +118,12 @@ static ssize_t host_read(struct file *f, const struct iovec *iov, int iovcnt, in
 	struct hostfile *h = HF(f);
 	iovcnt = MIN(iovcnt, IOV_MAX);
 	if (!h->stream) {
-		ssize_t n = preadv(h->fd, iov, iovcnt, *pos);
+		/* At the host's offset, which runsc and its other children share. */
+		ssize_t n = pos ? preadv(h->fd, iov, iovcnt, *pos) : readv(h->fd, iov, iovcnt);
 		if (n < 0)
 			return -errno;
-		*pos += n;
+		if (pos)
+			*pos += n;
 		return n;
 	}
 	for (;;) {
@@ -166,15 +168,11 @@ static ssize_t host_write(struct file *f, const struct iovec *iov, int iovcnt, i
 	struct hostfile *h = HF(f);
 	iovcnt = MIN(iovcnt, IOV_MAX);
 	if (!h->stream) {
-		ssize_t n = pwritev(h->fd, iov, iovcnt, *pos);
+		ssize_t n = pos ? pwritev(h->fd, iov, iovcnt, *pos) : writev(h->fd, iov, iovcnt);
 		if (n < 0)
 			return -errno;
-		if (file_flags(f) & O_APPEND) {
-			struct stat st;
-			*pos = fstat(h->fd, &st) == 0 ? st.st_size : *pos + n;
-		} else {
+		if (pos)
 			*pos += n;
-		}
 		return n;
 	}
 	size_t total = iov_length(iov, iovcnt), done = 0;
@@ -209,23 +207,8 @@ static ssize_t host_write(struct file *f, const struct iovec *iov, int iovcnt, i
 
 static int64_t host_llseek(struct file *f, int64_t off, int whence)
 {
-	struct hostfile *h = HF(f);
-	if (whence == SEEK_SET || whence == SEEK_CUR)
-		return generic_file_llseek(f, off, whence);
-	int64_t r;
-	if (whence == SEEK_END) {
-		struct stat st;
-		if (fstat(h->fd, &st) < 0)
-			return -errno;
-		if (__builtin_add_overflow((int64_t)st.st_size, off, &r) || r < 0)
-			return -EINVAL;
-	} else {
-		r = lseek(h->fd, off, whence);
-		if (r < 0)
-			return -errno;
-	}
-	f->pos = r;
-	return r;
+	off_t r = lseek(HF(f)->fd, off, whence);
+	return r < 0 ? -errno : r;
 }
 
 static unsigned int host_poll(struct file *f, struct waitqueue **wq)
@@ -421,10 +404,7 @@ int hostfile_new(int host_fd, struct file **out)
 	dentry_put(d);
 	if (!f)
 		return -ENOMEM;
-	if (h->stream)
-		f->mode |= FMODE_STREAM;
-	else
-		f->pos = MAX(lseek(host_fd, 0, SEEK_CUR), (off_t)0);
+	f->mode |= h->stream ? FMODE_STREAM : FMODE_OWN_POS;
 	*out = f;
 	return 0;
 }

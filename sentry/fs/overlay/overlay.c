@@ -682,12 +682,24 @@ static int ovl_permission(struct inode *inode, const struct creds *c, int mask)
 
 static int ovl_getattr(struct dentry *d, struct kstat *st)
 {
-	int r = vfs_dentry_getattr(ovl_real(d->inode), st);
-	if (r == 0) {
-		st->dev = d->sb->dev;
-		st->ino = d->inode->ino;
+	struct dentry *upper = ovl_upper(d->inode), *lower = OI(d->inode)->lower;
+	int r = vfs_dentry_getattr(upper ? upper : lower, st);
+	if (r < 0)
+		return r;
+	st->dev = d->sb->dev;
+	st->ino = d->inode->ino;
+	/* A merged directory is the image's directory with changes on top: its size and link
+	 * count are the lower one's (the upper copy is an in-memory stand-in). */
+	if (upper && lower && S_ISDIR(st->mode)) {
+		struct kstat lst;
+		if (vfs_dentry_getattr(lower, &lst) == 0) {
+			st->size = lst.size;
+			st->nlink = lst.nlink;
+			st->blocks = lst.blocks;
+			st->blksize = lst.blksize;
+		}
 	}
-	return r;
+	return 0;
 }
 
 static int ovl_setattr(struct dentry *d, const struct iattr *attr)

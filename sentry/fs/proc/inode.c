@@ -27,6 +27,12 @@
  * -ENOENT to everything but access(F_OK) on the name itself.
  */
 
+/* An open regular file: its contents as of the open. */
+struct proc_file {
+	struct proc_buf buf;
+	int64_t stream_pos; /* atomic; the read position of a stream (writable) open */
+};
+
 static const struct inode_ops proc_inode_ops;
 static const struct inode_ops proc_magic_link_ops;
 static const struct file_ops proc_file_ops;
@@ -261,9 +267,11 @@ static int proc_getattr(struct dentry *d, struct kstat *st)
 	return 0;
 }
 
+/* As Linux's proc_setattr: no chmod; the rest (O_TRUNC's size, times, owners, which come
+ * from the task anyway) is accepted and has no effect, so `echo x > comm` works. */
 static int proc_setattr(struct dentry *d, const struct iattr *attr)
 {
-	return -EPERM;
+	return (attr->valid & ATTR_MODE) ? -EPERM : 0;
 }
 
 /* Lists a directory at open: its fixed children, then the tasks or fds of the moment. */
@@ -308,20 +316,24 @@ static int proc_open(struct dentry *d, struct file *f)
 	}
 	if (S_ISDIR(e->mode))
 		return proc_dir_open(pi, f);
+	/* Writes (comm) take kernel_lock, which may not be taken under the file's pos_lock that
+	 * vfs_writev holds around a file with a position: writable opens are streams. */
+	if (f->mode & FMODE_WRITE)
+		f->mode |= FMODE_STREAM;
 	if (!(f->mode & FMODE_READ) || !e->show)
 		return 0;
-	struct proc_buf *b = calloc(1, sizeof(*b));
-	if (!b)
+	struct proc_file *pf = calloc(1, sizeof(*pf));
+	if (!pf)
 		return -ENOMEM;
-	r = e->show(pi, b);
-	if (r == 0 && b->oom)
+	r = e->show(pi, &pf->buf);
+	if (r == 0 && pf->buf.oom)
 		r = -ENOMEM;
 	if (r < 0) {
-		proc_buf_free(b);
-		free(b);
+		proc_buf_free(&pf->buf);
+		free(pf);
 		return r == -ESRCH ? -ENOENT : r; /* it went between the checks */
 	}
-	f->priv = b;
+	f->priv = pf;
 	return 0;
 }
 
@@ -344,15 +356,33 @@ static const struct inode_ops proc_magic_link_ops = {
 
 /* ---- file operations ---- */
 
-static ssize_t proc_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
+/* Copies the contents from pos; the count. */
+static size_t copy_contents(struct proc_buf *b, int64_t pos, const struct iovec *iov, int iovcnt)
 {
-	struct proc_buf *b = f->priv;
-	if (!b || *pos < 0 || (uint64_t)*pos >= b->len)
+	if (pos < 0 || (uint64_t)pos >= b->len)
 		return 0;
 	struct iov_iter it;
 	iov_iter_init(&it, iov, iovcnt);
-	size_t n = copy_to_iter(b->data + *pos, b->len - (size_t)*pos, &it);
-	*pos += (int64_t)n;
+	return copy_to_iter(b->data + pos, b->len - (size_t)pos, &it);
+}
+
+static ssize_t proc_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
+{
+	struct proc_file *pf = f->priv;
+	if (!pf)
+		return 0;
+	if (!(f->mode & FMODE_STREAM)) {
+		size_t n = copy_contents(&pf->buf, *pos, iov, iovcnt);
+		*pos += (int64_t)n;
+		return (ssize_t)n;
+	}
+	/* No pos_lock for a stream: concurrent readers claim their bytes with a CAS. */
+	int64_t at = __atomic_load_n(&pf->stream_pos, __ATOMIC_RELAXED);
+	size_t n;
+	do {
+		n = copy_contents(&pf->buf, at, iov, iovcnt);
+	} while (n && !__atomic_compare_exchange_n(&pf->stream_pos, &at, at + (int64_t)n, false,
+						   __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	return (ssize_t)n;
 }
 
@@ -396,10 +426,10 @@ static int64_t proc_llseek(struct file *f, int64_t off, int whence)
 
 static void proc_file_release(struct file *f)
 {
-	struct proc_buf *b = f->priv;
-	if (b) {
-		proc_buf_free(b);
-		free(b);
+	struct proc_file *pf = f->priv;
+	if (pf) {
+		proc_buf_free(&pf->buf);
+		free(pf);
 	}
 }
 
