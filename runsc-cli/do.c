@@ -85,5 +85,8 @@ int cmd_do(struct global_flags *g, int argc, char **argv)
 	code = sandbox_run("/", &cfg);
 	if (cfg.debug_fd >= 0)
 		close(cfg.debug_fd);
+	for (char **p = cfg.argv; *p; p++)
+		free(*p);
+	free(cfg.argv);
 	return code;
 }

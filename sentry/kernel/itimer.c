@@ -92,8 +92,8 @@ static uint64_t scan_locked(uint64_t now, struct task **expired, int *nexpired)
 			if (s->itimer_real_interval) {
 				uint64_t late = now - s->itimer_real_deadline;
 
-				s->itimer_real_deadline +=
-					(late / s->itimer_real_interval + 1) * s->itimer_real_interval;
+				s->itimer_real_deadline += (late / s->itimer_real_interval + 1) *
+							   s->itimer_real_interval;
 			} else {
 				s->itimer_real_deadline = 0;
 			}
@@ -128,7 +128,7 @@ static void *itimer_thread(void *arg)
 				dead[i] = !send_sigalrm(expired[i]);
 			pthread_mutex_lock(&itimer_lock);
 			for (int i = 0; i < n; i++) {
-				/* A periodic timer of an exited process stops; the next pass drops it. */
+				/* An exited process's timer stops; the next pass drops it. */
 				if (dead[i])
 					expired[i]->sig.itimer_real_deadline = 0;
 				task_put(expired[i]);

@@ -20,11 +20,10 @@
 #define GUEST_SIG_IGN 1
 
 #define SIGS_KILL_STOP (GSIG_BIT(SIGKILL) | GSIG_BIT(SIGSTOP))
-#define SIGS_STOP \
-	(GSIG_BIT(SIGSTOP) | GSIG_BIT(SIGTSTP) | GSIG_BIT(SIGTTIN) | GSIG_BIT(SIGTTOU))
+#define SIGS_STOP (GSIG_BIT(SIGSTOP) | GSIG_BIT(SIGTSTP) | GSIG_BIT(SIGTTIN) | GSIG_BIT(SIGTTOU))
 /* Faults of the current instruction go first, as Linux's SYNCHRONOUS_MASK. */
-#define SIGS_SYNC                                                                         \
-	(GSIG_BIT(SIGSEGV) | GSIG_BIT(SIGBUS) | GSIG_BIT(SIGILL) | GSIG_BIT(SIGTRAP) | \
+#define SIGS_SYNC                                                                                  \
+	(GSIG_BIT(SIGSEGV) | GSIG_BIT(SIGBUS) | GSIG_BIT(SIGILL) | GSIG_BIT(SIGTRAP) |             \
 	 GSIG_BIT(SIGFPE) | GSIG_BIT(SIGSYS))
 
 /*
@@ -140,8 +139,6 @@ static struct task *next_thread(struct task *t, struct task *th)
 			return th;
 	return NULL;
 }
-
-#define for_each_thread(t, th) for (th = next_thread(t, NULL); th; th = next_thread(t, th))
 
 static struct task *group_leader(struct task *t)
 {
@@ -297,11 +294,11 @@ static void prepare_signal_locked(struct task *t, int sig)
 	struct task *th, *leader;
 
 	if (GSIG_BIT(sig) & SIGS_STOP) {
-		for_each_thread(t, th)
+		for (th = next_thread(t, NULL); th; th = next_thread(t, th))
 			flush_signals_locked(th, GSIG_BIT(SIGCONT));
 	} else if (sig == SIGCONT) {
 		leader = group_leader(t);
-		for_each_thread(t, th) {
+		for (th = next_thread(t, NULL); th; th = next_thread(t, th)) {
 			flush_signals_locked(th, SIGS_STOP);
 			if (th->sig.jobctl & (JOBCTL_STOP_PENDING | JOBCTL_STOPPED)) {
 				STORE(&th->sig.jobctl,
@@ -327,7 +324,7 @@ static void begin_group_stop_locked(struct task *t, int sig)
 	if (t->sig.jobctl & JOBCTL_STOP_PENDING)
 		return;
 	leader->sig.stop_sig = sig;
-	for_each_thread(t, th) {
+	for (th = next_thread(t, NULL); th; th = next_thread(t, th)) {
 		if (!task_live(th) || (th->sig.jobctl & JOBCTL_STOPPED))
 			continue;
 		STORE(&th->sig.jobctl, th->sig.jobctl | JOBCTL_STOP_PENDING);
@@ -430,7 +427,7 @@ static void group_kill_locked(struct task *t, int status)
 {
 	struct task *th;
 
-	for_each_thread(t, th) {
+	for (th = next_thread(t, NULL); th; th = next_thread(t, th)) {
 		if (!task_live(th) || th->sig.kill_status)
 			continue;
 		STORE(&th->sig.kill_status, status);
@@ -464,8 +461,7 @@ static void default_siginfo(struct guest_siginfo *si, int sig)
 	}
 }
 
-static int send_signal_locked(struct task *t, int sig, const struct guest_siginfo *info,
-			      bool group)
+static int send_signal_locked(struct task *t, int sig, const struct guest_siginfo *info, bool group)
 {
 	struct task *target = t, *th;
 	struct guest_siginfo si;
@@ -488,7 +484,7 @@ static int send_signal_locked(struct task *t, int sig, const struct guest_siginf
 	si.signo = sig;
 
 	if (group && !wants_signal(t, sig)) {
-		for_each_thread(t, th) {
+		for (th = next_thread(t, NULL); th; th = next_thread(t, th)) {
 			if (wants_signal(th, sig)) {
 				target = th;
 				break;
@@ -752,7 +748,8 @@ void task_handle_signals(struct task *t, long *syscall_ret, bool in_syscall)
 		/* More signals get nested frames now, as Linux does; the last runs first. */
 	}
 	if (restart) {
-		/* No handler ran: the call starts again (ERESTART_RESTARTBLOCK too; see the header). */
+		/* No handler ran: the call starts again (ERESTART_RESTARTBLOCK too; see the
+		 * header). */
 		arch_restart_syscall(&t->regs, t->syscall_nr);
 	}
 	task_restore_sigmask_unless(t, false);
@@ -760,8 +757,8 @@ void task_handle_signals(struct task *t, long *syscall_ret, bool in_syscall)
 
 /* ---- Syscall-level operations ---- */
 
-#define KNOWN_SA_FLAGS                                                                       \
-	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |   \
+#define KNOWN_SA_FLAGS                                                                             \
+	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER |         \
 	 SA_RESETHAND | GUEST_SA_RESTORER | GUEST_SA_EXPOSE_TAGBITS)
 
 int task_sigaction(struct task *t, int sig, const struct guest_sigaction *act,
@@ -785,7 +782,7 @@ int task_sigaction(struct task *t, int sig, const struct guest_sigaction *act,
 		a->mask &= ~SIGS_KILL_STOP;
 		/* POSIX: setting an action that ignores sig discards it where it is pending. */
 		if (handler_ignores(a->handler, sig)) {
-			for_each_thread(t, th)
+			for (th = next_thread(t, NULL); th; th = next_thread(t, th))
 				flush_signals_locked(th, GSIG_BIT(sig));
 		}
 	}
@@ -960,8 +957,7 @@ int task_kill(struct task *sender, int pid, int sig, const struct guest_siginfo 
 	return ret;
 }
 
-int task_tgkill(struct task *sender, int tgid, int tid, int sig,
-		const struct guest_siginfo *info)
+int task_tgkill(struct task *sender, int tgid, int tid, int sig, const struct guest_siginfo *info)
 {
 	struct task *p;
 	int ret;

@@ -14,7 +14,7 @@
 
 /* A guest signal set, bit (sig-1) for signal sig, as the kernel's sigset_t. */
 typedef uint64_t gsigset_t;
-#define GSIG_BIT(sig) (1ULL << ((sig) - 1))
+#define GSIG_BIT(sig) (1ULL << ((sig)-1))
 
 /* Kernel ABI values glibc's <signal.h> does not give (the same on x86-64 and arm64). */
 #define GUEST_SA_RESTORER 0x04000000
@@ -82,7 +82,7 @@ struct pending_signal {
 
 /* jobctl bits: job control of one thread. */
 #define JOBCTL_STOP_PENDING 0x1 /* the group is stopping: stop before running guest code */
-#define JOBCTL_STOPPED 0x2      /* stopped: sleeps until SIGCONT or SIGKILL */
+#define JOBCTL_STOPPED 0x2	/* stopped: sleeps until SIGCONT or SIGKILL */
 
 /* wait_report: a job-control change the parent's wait4 has not seen (leader only). */
 enum { WAIT_REPORT_NONE, WAIT_REPORT_STOPPED, WAIT_REPORT_CONTINUED };
@@ -96,29 +96,30 @@ struct task;
  * store before the sleeper's next check, so no wake-up is lost.
  */
 struct task_signals {
-	gsigset_t blocked;      /* atomic; written only by the task itself */
+	gsigset_t blocked;	/* atomic; written only by the task itself */
 	gsigset_t real_blocked; /* rt_sigtimedwait: the mask it replaced; not discarded at send */
-	gsigset_t pending;      /* atomic; bit set while a signal is queued */
+	gsigset_t pending;	/* atomic; bit set while a signal is queued */
 	struct pending_signal *queue; /* arrival order; standard signals once, RT ones each */
-	int queued;                   /* entries in queue */
-	gsigset_t saved_mask;  /* restored after rt_sigsuspend/ppoll-style calls; the task's own */
+	int queued;		      /* entries in queue */
+	gsigset_t saved_mask; /* restored after rt_sigsuspend/ppoll-style calls; the task's own */
 	bool restore_mask;
 	uint64_t altstack_sp, altstack_size; /* sigaltstack; the task's own */
-	int altstack_flags;                  /* as given to sigaltstack (GUEST_SS_AUTODISARM) */
+	int altstack_flags;		     /* as given to sigaltstack (GUEST_SS_AUTODISARM) */
 
-	int kill_status;  /* atomic; nonzero: the group is dying with this wait status */
-	unsigned jobctl;  /* atomic; JOBCTL_* */
+	int kill_status; /* atomic; nonzero: the group is dying with this wait status */
+	unsigned jobctl; /* atomic; JOBCTL_* */
 
 	/* Group job control, kept in the thread-group leader. */
-	int stop_sig;         /* the signal of the stop in progress or in force */
-	int stop_count;       /* threads yet to stop */
-	bool group_stopped;   /* every thread has stopped */
-	int wait_report;      /* WAIT_REPORT_*, for wait4 WUNTRACED/WCONTINUED */
+	int stop_sig;	    /* the signal of the stop in progress or in force */
+	int stop_count;	    /* threads yet to stop */
+	bool group_stopped; /* every thread has stopped */
+	int wait_report;    /* WAIT_REPORT_*, for wait4 WUNTRACED/WCONTINUED */
 
 	/* Interval timers of the process (leader), guarded by itimer.c's lock. */
 	uint64_t itimer_real_deadline; /* CLOCK_MONOTONIC ns; 0: disarmed */
 	uint64_t itimer_real_interval; /* ns */
-	uint64_t itimer_cpu_value[2], itimer_cpu_interval[2]; /* VIRTUAL, PROF: kept, never run */
+	/* ITIMER_VIRTUAL and ITIMER_PROF: kept and reported, never run. */
+	uint64_t itimer_cpu_value[2], itimer_cpu_interval[2];
 	struct task *itimer_next; /* on the timer thread's list, which holds a reference */
 	bool itimer_listed;
 };
@@ -230,8 +231,7 @@ extern const uint64_t arch_minsigstksz;
  */
 int task_kill(struct task *sender, int pid, int sig, const struct guest_siginfo *info);
 /* tgkill/tkill/rt_tgsigqueueinfo: the thread tid, in thread group tgid unless tgid <= 0. */
-int task_tgkill(struct task *sender, int tgid, int tid, int sig,
-		const struct guest_siginfo *info);
+int task_tgkill(struct task *sender, int tgid, int tid, int sig, const struct guest_siginfo *info);
 
 /*
  * Interval timers (sentry/kernel/itimer.c): which is ITIMER_REAL (SIGALRM to the process, from

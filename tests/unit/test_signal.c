@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
@@ -74,6 +75,17 @@ int task_fetch_fpregs(struct task *t)
 	return 0;
 }
 
+/* Tasks here are never freed: the references only count. */
+void task_get(struct task *t)
+{
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+}
+
+void task_put(struct task *t)
+{
+	__atomic_sub_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+}
+
 static jmp_buf exit_jmp;
 static int exit_status = -1;
 static __thread bool in_helper_thread;
@@ -125,7 +137,8 @@ static struct task *make_task(struct task *parent, uid_t uid)
 
 static void set_handler(struct task *t, int sig, uint64_t handler, uint64_t flags)
 {
-	struct guest_sigaction act = { .handler = handler, .flags = flags | GUEST_SA_RESTORER,
+	struct guest_sigaction act = { .handler = handler,
+				       .flags = flags | GUEST_SA_RESTORER,
 				       .restorer = RESTORER };
 
 	ck_assert_int_eq(task_sigaction(t, sig, &act, NULL), 0);
@@ -165,9 +178,9 @@ static void scramble_regs(struct task *t, uint64_t sp)
 	t->regs.fp_valid = true;
 }
 
-static const struct guest_sigaction siginfo_act = {
-	.handler = HANDLER, .flags = SA_SIGINFO | GUEST_SA_RESTORER, .restorer = RESTORER
-};
+static const struct guest_sigaction siginfo_act = { .handler = HANDLER,
+						    .flags = SA_SIGINFO | GUEST_SA_RESTORER,
+						    .restorer = RESTORER };
 
 /* ---- The frame, seen by the guest through glibc's types ---- */
 
@@ -229,7 +242,8 @@ START_TEST(frame_matches_glibc_layout)
 	ck_assert_uint_eq(g[REG_TRAPNO], 0);
 	ck_assert_uint_eq(*(uint64_t *)&uc->uc_sigmask, mask);
 
-	/* The FXSAVE area: 64-byte aligned, between the frame and the red zone, sans XSAVE magic. */
+	/* The FXSAVE area: 64-byte aligned, between the frame and the red zone, sans XSAVE magic.
+	 */
 	uint64_t fp = (uint64_t)uc->uc_mcontext.fpregs;
 	ck_assert_uint_eq(fp % 64, 0);
 	ck_assert_uint_ge(fp, r->rsp + 440);
@@ -261,8 +275,10 @@ START_TEST(siginfo_offsets_match_glibc)
 	ck_assert_uint_eq(offsetof(struct guest_siginfo, kill.uid), offsetof(siginfo_t, si_uid));
 	ck_assert_uint_eq(offsetof(struct guest_siginfo, kill.status),
 			  offsetof(siginfo_t, si_status));
-	ck_assert_uint_eq(offsetof(struct guest_siginfo, kill.utime), offsetof(siginfo_t, si_utime));
-	ck_assert_uint_eq(offsetof(struct guest_siginfo, kill.stime), offsetof(siginfo_t, si_stime));
+	ck_assert_uint_eq(offsetof(struct guest_siginfo, kill.utime),
+			  offsetof(siginfo_t, si_utime));
+	ck_assert_uint_eq(offsetof(struct guest_siginfo, kill.stime),
+			  offsetof(siginfo_t, si_stime));
 	ck_assert_uint_eq(offsetof(struct guest_siginfo, rt.value), offsetof(siginfo_t, si_value));
 	ck_assert_uint_eq(offsetof(struct guest_siginfo, fault.addr), offsetof(siginfo_t, si_addr));
 	ck_assert_uint_eq(sizeof(struct guest_stack), sizeof(stack_t));
@@ -749,7 +765,8 @@ START_TEST(sigsuspend_mask_saved_in_frame)
 	task_handle_signals(t, &ret, true);
 	ck_assert_int_eq(ret, -EINTR);
 	uc = guest_ptr(t->regs.gp.rdx);
-	/* The frame restores the mask from before the call; the handler runs with the temporary one. */
+	/* The frame restores the mask from before the call; the handler runs with the temporary
+	 * one. */
 	ck_assert_uint_eq(*(uint64_t *)&uc->uc_sigmask, GSIG_BIT(SIGUSR1) | GSIG_BIT(SIGHUP));
 	ck_assert_uint_eq(t->sig.blocked, GSIG_BIT(SIGUSR1) | GSIG_BIT(SIGHUP));
 	ck_assert(!t->sig.restore_mask);
@@ -963,12 +980,59 @@ START_TEST(kill_targets_and_permissions)
 }
 END_TEST
 
+/* ---- Interval timers ---- */
+
+static bool alarm_pending(struct task *t)
+{
+	return pending(t, SIGALRM);
+}
+
+START_TEST(itimer_real_sends_sigalrm)
+{
+	struct task *t = make_task(NULL, 0);
+	uint64_t value, interval;
+	struct guest_siginfo got;
+
+	set_handler(t, SIGALRM, HANDLER, 0);
+	ck_assert_int_eq(itimer_set(t, 3, 1, 0, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(itimer_set(t, ITIMER_REAL, 30000000, 0, &value, &interval), 0);
+	ck_assert_uint_eq(value, 0);
+	ck_assert_int_eq(itimer_get(t, ITIMER_REAL, &value, &interval), 0);
+	ck_assert_uint_gt(value, 0);
+	ck_assert_uint_le(value, 30000000);
+	ck_assert(wait_until(alarm_pending, t));
+	ck_assert_int_eq(task_dequeue_signal(t, ~0ULL, &got), SIGALRM);
+	ck_assert_int_eq(got.code, SI_KERNEL);
+	ck_assert_int_eq(itimer_get(t, ITIMER_REAL, &value, &interval), 0);
+	ck_assert_uint_eq(value, 0); /* one-shot: disarmed */
+
+	/* Periodic: it fires again after being taken; a zero value disarms, keeping the interval.
+	 */
+	ck_assert_int_eq(itimer_set(t, ITIMER_REAL, 5000000, 5000000, NULL, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert(wait_until(alarm_pending, t));
+		ck_assert_int_eq(task_dequeue_signal(t, ~0ULL, &got), SIGALRM);
+	}
+	ck_assert_int_eq(itimer_set(t, ITIMER_REAL, 0, 7000, &value, &interval), 0);
+	ck_assert_uint_eq(interval, 5000000);
+	ck_assert_int_eq(itimer_get(t, ITIMER_REAL, &value, &interval), 0);
+	ck_assert_uint_eq(value, 0);
+	ck_assert_uint_eq(interval, 7000);
+
+	/* ITIMER_VIRTUAL is kept and reported back. */
+	ck_assert_int_eq(itimer_set(t, ITIMER_VIRTUAL, 1000, 2000, NULL, NULL), 0);
+	ck_assert_int_eq(itimer_get(t, ITIMER_VIRTUAL, &value, &interval), 0);
+	ck_assert_uint_eq(value, 1000);
+	ck_assert_uint_eq(interval, 2000);
+}
+END_TEST
+
 static Suite *signal_suite(void)
 {
 	Suite *s = suite_create("signal");
 	TCase *frame = tcase_create("frame"), *queue = tcase_create("queue"),
 	      *delivery = tcase_create("delivery"), *job = tcase_create("job"),
-	      *kill = tcase_create("kill");
+	      *kill = tcase_create("kill"), *timers = tcase_create("timers");
 
 	tcase_add_test(frame, frame_matches_glibc_layout);
 	tcase_add_test(frame, siginfo_offsets_match_glibc);
@@ -996,11 +1060,13 @@ static Suite *signal_suite(void)
 	tcase_add_test(job, sigkill_ends_a_stop);
 	tcase_add_test(job, orphaned_pgrp_ignores_tstp);
 	tcase_add_test(kill, kill_targets_and_permissions);
+	tcase_add_test(timers, itimer_real_sends_sigalrm);
 	suite_add_tcase(s, frame);
 	suite_add_tcase(s, queue);
 	suite_add_tcase(s, delivery);
 	suite_add_tcase(s, job);
 	suite_add_tcase(s, kill);
+	suite_add_tcase(s, timers);
 	return s;
 }
 

@@ -32,11 +32,16 @@
 #include "sentry/vfs/vfs.h"
 
 static struct task *T;
+/* Every task made, so they stay reachable (tests end by exiting, not by tearing down). */
+static struct task *all_tasks[8];
+static int ntasks;
 
 static struct task *new_task(uid_t uid)
 {
 	struct task *t = task_alloc();
 	ck_assert_ptr_nonnull(t);
+	ck_assert_int_lt(ntasks, 8);
+	all_tasks[ntasks++] = t;
 	t->sighand = sighand_new();
 	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = uid;
 	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = uid;
@@ -277,7 +282,9 @@ START_TEST(test_mounts)
 	ck_assert_int_eq(mkfile("/a/under", NULL, 0644), 0);
 	struct superblock *sb = tmpfs_new("inner", 01777);
 	ck_assert_int_eq(vfs_mount_fs(T->fs, "/a", sb), 0);
-	ck_assert_int_eq(vfs_mount_fs(T->fs, "/new/dir", tmpfs_new("x", 0755)), -ENOENT);
+	struct superblock *nomount = tmpfs_new("x", 0755);
+	ck_assert_int_eq(vfs_mount_fs(T->fs, "/new/dir", nomount), -ENOENT);
+	sb_put(nomount);
 	ck_assert_int_eq(vfs_mount_fs(T->fs, "/made", tmpfs_new("x", 0755)), 0); /* created */
 	sb_put(sb);
 

@@ -67,8 +67,8 @@ _Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
 #define EFLAGS_RF 0x10000
 #define EFLAGS_AC 0x40000
 /* The flags rt_sigreturn takes from the frame (Linux's FIX_EFLAGS); IF, IOPL ... stay. */
-#define EFLAGS_USER                                                                          \
-	(EFLAGS_AC | EFLAGS_OF | EFLAGS_DF | EFLAGS_TF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | \
+#define EFLAGS_USER                                                                                \
+	(EFLAGS_AC | EFLAGS_OF | EFLAGS_DF | EFLAGS_TF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF |       \
 	 EFLAGS_PF | EFLAGS_CF | EFLAGS_RF)
 
 /* MXCSR bits FXRSTOR accepts; others fault, and Linux then fails the sigreturn. */
@@ -119,7 +119,8 @@ static void fault_context(int sig, const struct guest_siginfo *info, struct x86_
 		sc->trapno = TRAP_UD;
 		break;
 	case SIGFPE:
-		sc->trapno = info->code == FPE_INTDIV || info->code == FPE_INTOVF ? TRAP_DE : TRAP_XF;
+		sc->trapno =
+			info->code == FPE_INTDIV || info->code == FPE_INTOVF ? TRAP_DE : TRAP_XF;
 		break;
 	case SIGTRAP:
 		sc->trapno = info->code == TRAP_BRKPT ? TRAP_BP : TRAP_DB;
@@ -193,7 +194,8 @@ int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo 
 	f.info = *info;
 
 	fx = t->regs.fp;
-	/* No XSAVE magic: the frame holds legacy FXSAVE state only (uc_flags lacks UC_FP_XSTATE). */
+	/* No XSAVE magic: the frame holds legacy FXSAVE state only (uc_flags lacks UC_FP_XSTATE).
+	 */
 	memset((char *)&fx + FXSAVE_SW_RESERVED, 0, sizeof(fx) - FXSAVE_SW_RESERVED);
 	if (copy_out(t, fpstate, &fx, sizeof(fx)) < 0 || copy_out(t, frame, &f, sizeof(f)) < 0)
 		return -EFAULT;
