@@ -363,10 +363,29 @@ int mm_mprotect(struct mm *mm, uint64_t addr, size_t len, int prot)
 			err = -EACCES;
 			goto out;
 		}
+		if ((prot & PROT_WRITE) && !(v->flags & VMA_SHARED) &&
+		    __atomic_load_n(&v->mobj->refs, __ATOMIC_ACQUIRE) > 1) {
+			/* Private pages shared since a fork: this address space gets its own copy
+			 * before it can write them. */
+			struct mobj *m = mobj_copy(v->mobj, v->mobj_off, v->end - v->start);
+
+			if (!m) {
+				err = -ENOMEM;
+				goto out;
+			}
+			mobj_put(v->mobj);
+			v->mobj = m;
+			v->mobj_off = 0;
+			v->prot = prot;
+			if ((err = as_map_vma(mm, v)) < 0)
+				goto out;
+			continue;
+		}
 		v->prot = prot;
+		if (as_live(mm) &&
+		    (err = platform->as_protect(mm->as, v->start, v->end - v->start, prot)) < 0)
+			goto out;
 	}
-	if (as_live(mm))
-		err = platform->as_protect(mm->as, addr, end - addr, prot);
 out:
 	pthread_mutex_unlock(&mm->lock);
 	return err;
@@ -557,7 +576,10 @@ struct mm *mm_fork(struct mm *old)
 			goto fail;
 		*n = *v;
 		n->next = NULL;
-		if (v->flags & VMA_SHARED) {
+		if ((v->flags & VMA_SHARED) || (v->file && !(v->prot & PROT_WRITE))) {
+			/* Shared memory, and private file pages no one can write (program text):
+			 * both sides use the same pages; mprotect copies before making them
+			 * writable. */
 			mobj_get(v->mobj);
 		} else {
 			n->mobj = mobj_copy(v->mobj, v->mobj_off, v->end - v->start);

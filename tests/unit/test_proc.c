@@ -423,7 +423,8 @@ START_TEST(status_matches_linux)
 		}
 		k = at + 1;
 		char *a = line_of(real, key), *b = line_of(q, key);
-		if (strstr(b, " kB"))
+		/* Linux pads to 8 digits; a bigger value (a sanitizer's huge VmPeak) is wider. */
+		if (strstr(b, " kB") && strspn(a + strcspn(a, "0123456789"), "0123456789") <= 8)
 			ck_assert_msg(strlen(a) == strlen(b), "width: real \"%s\" ours \"%s\"", a,
 				      b);
 		free(a);
