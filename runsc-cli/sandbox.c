@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gofer/gofer.h"
+#include "lib/proctitle.h"
 #include "lib/util.h"
 
 /* Host user the sentry runs as when runsc is root: nobody, so it owns nothing on the host. */
@@ -109,6 +110,7 @@ int sandbox_run(const char *root, struct sentry_config *cfg)
 		signal(SIGINT, SIG_IGN);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(sv[0]);
+		proctitle_set("runsc-gofer");
 		_exit(gofer_main(sv[1], root));
 	}
 	close(sv[1]);

@@ -36,7 +36,7 @@ static const int sentry_syscalls[] = {
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(restart_syscall), SCMP_SYS(shutdown),
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(membarrier), SCMP_SYS(getdents64), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(pause),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(pause), SCMP_SYS(seccomp),
 };
 
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)

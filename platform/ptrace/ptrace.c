@@ -4,6 +4,9 @@
  * execute mmap/munmap/mprotect from its own code page (syscall; int3), as gVisor's does.
  */
 #include <elf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,10 +36,65 @@ struct platform_as {
 
 static int ptrace_memfd = -1;
 
+/*
+ * The stub's own seccomp filter, compiled once here since the stub child may not allocate:
+ * only what the sentry makes it run (its setup and injected mmap/munmap/mprotect). Guest
+ * syscalls stop at PTRACE_SYSEMU before seccomp sees them; anything else kills the stub.
+ */
+static struct sock_fprog stub_filter;
+
+static int build_stub_filter(void)
+{
+	static const int allowed[] = {
+		SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(ptrace),
+		SCMP_SYS(kill), SCMP_SYS(getpid), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int pfd[2] = { -1, -1 }, err = -ENOMEM;
+	ssize_t n;
+	void *buf;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if ((err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0)) < 0)
+			goto out;
+	/* libseccomp writes the program to an fd; a pipe brings it back into memory. */
+	if (pipe(pfd) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if ((err = seccomp_export_bpf(ctx, pfd[1])) < 0)
+		goto out;
+	close(pfd[1]);
+	pfd[1] = -1;
+	buf = malloc(65536);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	n = read(pfd[0], buf, 65536);
+	if (n <= 0 || n % sizeof(struct sock_filter)) {
+		free(buf);
+		err = -EIO;
+		goto out;
+	}
+	stub_filter.filter = buf;
+	stub_filter.len = n / sizeof(struct sock_filter);
+	err = 0;
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	seccomp_release(ctx);
+	return err;
+}
+
 static int ptrace_init(int memfd)
 {
 	ptrace_memfd = memfd;
-	return 0;
+	return build_stub_filter();
 }
 
 /* Raw syscalls only: the child of a multithreaded process may not touch libc's locks. */
@@ -61,6 +119,8 @@ static void __attribute__((noreturn)) stub_child(int memfd)
 	for (size_t i = 0; i < arch_stub_code_len; i++)
 		((volatile uint8_t *)page)[i] = arch_stub_code[i];
 	syscall(SYS_mprotect, ARCH_STUB_ADDR, PAGE_SIZE, PROT_READ | PROT_EXEC);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &stub_filter) < 0)
+		syscall(SYS_exit_group, 123);
 	if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0)
 		syscall(SYS_exit_group, 121);
 	syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);

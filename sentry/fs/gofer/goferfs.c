@@ -21,6 +21,8 @@
 #include "sentry/vfs/vfs.h"
 
 #define GOFER_MAX_DEVS 64
+/* Entries asked for per readdir round trip (the reply holds what fits in one message). */
+#define GOFER_READDIR_BATCH 256
 
 struct gofer_sb {
 	struct gofer_client *c;
@@ -442,13 +444,13 @@ static int load_dir(struct file *f)
 	struct gofer_client *c = client_of(f->inode);
 	gofer_fid fid = GI(f->inode)->fid;
 	dir_snapshot_free(&gf->snap);
-	struct gofer_dirent *ents = malloc(64 * sizeof(*ents));
+	struct gofer_dirent *ents = malloc(GOFER_READDIR_BATCH * sizeof(*ents));
 	if (!ents)
 		return -ENOMEM;
 	uint64_t off = 0;
 	int r;
 	for (;;) {
-		r = gofer_readdir(c, fid, off, ents, 64);
+		r = gofer_readdir(c, fid, off, ents, GOFER_READDIR_BATCH);
 		if (r <= 0)
 			break;
 		for (int i = 0; i < r; i++) {
@@ -472,7 +474,7 @@ static int gofer_iterate(struct file *f, struct dir_context *ctx)
 {
 	struct gofer_file *gf = GF(f);
 	/* Fetched whole at the start (opendir, rewinddir): positions stay stable after. */
-	if (!gf->loaded || ctx->pos <= 2) {
+	if (!gf->loaded) {
 		int r = load_dir(f);
 		if (r < 0)
 			return r;
@@ -480,8 +482,18 @@ static int gofer_iterate(struct file *f, struct dir_context *ctx)
 	return dir_snapshot_emit(&gf->snap, ctx);
 }
 
+/* Seeking back to the start (rewinddir) fetches the directory again. */
+static int64_t gofer_dir_llseek(struct file *f, int64_t off, int whence)
+{
+	int64_t r = generic_file_llseek(f, off, whence);
+	if (r == 0)
+		GF(f)->loaded = false;
+	return r;
+}
+
 static const struct file_ops gofer_dir_fops = {
 	.iterate = gofer_iterate,
+	.llseek = gofer_dir_llseek,
 	.fsync = gofer_fsync,
 	.release = gofer_release,
 };

@@ -504,7 +504,7 @@ static int ovl_iterate(struct file *f, struct dir_context *ctx)
 {
 	struct ovl_dir_file *df = f->priv;
 	/* Read afresh at the start (opendir, rewinddir); continue from the snapshot after. */
-	if (!df->loaded || ctx->pos <= 2) {
+	if (!df->loaded) {
 		dir_snapshot_free(&df->snap);
 		int r = ovl_merge(f->path.dentry, &df->snap);
 		if (r < 0) {
@@ -836,8 +836,18 @@ static void ovl_dir_release(struct file *f)
 	free(df);
 }
 
+/* Seeking back to the start (rewinddir) reads the directory afresh. */
+static int64_t ovl_dir_llseek(struct file *f, int64_t off, int whence)
+{
+	int64_t r = generic_file_llseek(f, off, whence);
+	if (r == 0)
+		((struct ovl_dir_file *)f->priv)->loaded = false;
+	return r;
+}
+
 static const struct file_ops ovl_dir_fops = {
 	.iterate = ovl_iterate,
+	.llseek = ovl_dir_llseek,
 	.release = ovl_dir_release,
 };
 
