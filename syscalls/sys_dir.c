@@ -17,8 +17,9 @@
 #include "syscalls/fs_util.h"
 #include "syscalls/syscalls.h"
 
-/* The most a getdents call fills in one go (the guest may ask for more). */
-#define GETDENTS_MAX (256 * 1024)
+/* The most a getdents call fills in one go (the guest may ask for more); kept under glibc's
+ * mmap threshold, whose free would make a thread arena shrink and glibc open /proc. */
+#define GETDENTS_MAX (64 * 1024)
 
 struct getdents_ctx {
 	struct dir_context ctx;

@@ -6,11 +6,14 @@
 #include <linux/close_range.h>
 #include <linux/falloc.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "lib/util.h"
 #include "sentry/fs/pipe/pipe.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/fdtable.h"
@@ -469,6 +472,75 @@ SYSCALL_DEFINE(fallocate)
 	if (!f)
 		return -EBADF;
 	long r = vfs_fallocate(f, (int)a[1], (int64_t)a[2], (int64_t)a[3]);
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(readahead)
+{
+	struct file *f = fdget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	/* Everything is in memory or the host's page cache already. */
+	long r = (f->mode & FMODE_READ) && S_ISREG(f->inode->mode) ? 0 : -EINVAL;
+	file_put(f);
+	return r;
+}
+
+/* Like fcntl's record locks, flock locks are granted without being tracked. */
+SYSCALL_DEFINE(flock)
+{
+	int op = (int)a[1];
+	int kind = op & ~LOCK_NB;
+	struct file *f = fdget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	long r = 0;
+	if (f->mode & FMODE_PATH)
+		r = -EBADF;
+	else if (kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN)
+		r = -EINVAL;
+	file_put(f);
+	return r;
+}
+
+/* Guest data lives in memory or was written through to host fds: nothing waits to go out. */
+SYSCALL_DEFINE(sync)
+{
+	return 0;
+}
+
+SYSCALL_DEFINE(syncfs)
+{
+	struct file *f = fdget(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	file_put(f);
+	return 0;
+}
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#define MFD_EXEC 0x0010U
+#endif
+
+SYSCALL_DEFINE(memfd_create)
+{
+	unsigned int flags = (unsigned int)a[1];
+	if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC))
+		return -EINVAL; /* MFD_HUGETLB: no huge pages */
+	if ((flags & MFD_NOEXEC_SEAL) && (flags & MFD_EXEC))
+		return -EINVAL;
+	/* The name shows as "memfd:NAME": at most NAME_MAX - 6 bytes. */
+	char name[NAME_MAX - 5];
+	long r = copy_in_string(t, name, a[0], sizeof(name));
+	if (r < 0)
+		return r == -ENAMETOOLONG ? -EINVAL : r;
+	struct file *f;
+	r = tmpfs_memfd_new(name, KERNEL_O_LARGEFILE, &f);
+	if (r < 0)
+		return r;
+	r = fd_install(t->files, f, flags & MFD_CLOEXEC);
 	file_put(f);
 	return r;
 }

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "platform/platform.h"
+#include "sentry/mm/filecache.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/vfs/vfs.h"
 
@@ -237,6 +238,23 @@ long mm_mmap(struct mm *mm, uint64_t addr, size_t len, int prot, int flags, stru
 			vflags &= ~VMA_SHARED;
 		} else if (err < 0) {
 			return err;
+		}
+	}
+	if (!m && f && (m = filecache_get(f, &st)) != NULL) {
+		if (off + len <= m->len && !(prot & PROT_WRITE)) {
+			/* Shared with every other mapping of this file; a write needs mprotect,
+			 * which copies first. */
+			m_off = off;
+		} else {
+			struct mobj *copy = mobj_new(len);
+
+			if (copy && off < (uint64_t)st.size)
+				memcpy(mobj_ptr(copy, 0), mobj_ptr(m, off),
+				       MIN(len, (uint64_t)st.size - off));
+			mobj_put(m);
+			m = copy;
+			if (!m)
+				return -ENOMEM;
 		}
 	}
 	if (!m) {

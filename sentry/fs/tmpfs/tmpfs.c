@@ -7,13 +7,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "lib/util.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/kernel/task.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/vfs/iov.h"
 #include "sentry/vfs/vfs.h"
@@ -666,4 +670,45 @@ uint64_t tmpfs_origin(struct inode *inode)
 	uint64_t r = TI(inode)->origin;
 	pthread_mutex_unlock(&inode->lock);
 	return r;
+}
+
+/* ---- memfd ---- */
+
+static pthread_once_t memfd_once = PTHREAD_ONCE_INIT;
+static struct superblock *memfd_sb;
+static struct mount *memfd_mnt;
+
+static void memfd_init(void)
+{
+	memfd_sb = tmpfs_new("memfd", 01777);
+	if (memfd_sb)
+		memfd_mnt = mount_new_internal(memfd_sb);
+}
+
+int tmpfs_memfd_new(const char *name, int flags, struct file **out)
+{
+	pthread_once(&memfd_once, memfd_init);
+	if (!memfd_mnt)
+		return -ENOMEM;
+	struct vfs_node node = { .mode = S_IFREG | 0777 };
+	struct task *t = current();
+	if (t) {
+		node.uid = t->creds.fsuid;
+		node.gid = t->creds.fsgid;
+	}
+	struct inode *inode = tmpfs_new_inode(memfd_sb, &node);
+	if (!inode)
+		return -ENOMEM;
+	char path[NAME_MAX + 32];
+	snprintf(path, sizeof(path), "/memfd:%s (deleted)", name);
+	struct dentry *d = dentry_new_anon(memfd_sb, path, inode);
+	if (!d)
+		return -ENOMEM;
+	struct path p = { memfd_mnt, d };
+	struct file *f = file_new(&p, O_RDWR | flags, &tmpfs_file_fops);
+	dentry_put(d);
+	if (!f)
+		return -ENOMEM;
+	*out = f;
+	return 0;
 }

@@ -17,6 +17,10 @@ struct mobj;
 struct superblock *tmpfs_new(const char *source, mode_t root_mode);
 bool inode_is_tmpfs(struct inode *inode);
 
+/* memfd_create: a new read-write regular file in memory that no directory lists; its path
+ * reads "/memfd:NAME (deleted)", as Linux shows it. */
+int tmpfs_memfd_new(const char *name, int flags, struct file **out);
+
 /* The mobj holding a regular file's data, for MAP_SHARED (as file_ops.mmap does). */
 int tmpfs_file_mobj(struct file *f, struct mobj **m);
 
