@@ -21,8 +21,8 @@ struct file *fdget(struct task *t, int fd)
 	return t->files ? fd_get(t->files, fd) : NULL;
 }
 
-static long rw_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
-		     const int64_t *pos, bool is_read)
+static long rw_guest(struct task *t, struct file *f, uint64_t addr, size_t len, const int64_t *pos,
+		     bool is_read)
 {
 	if (len > MAX_RW_COUNT)
 		len = MAX_RW_COUNT;
@@ -36,12 +36,13 @@ static long rw_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
 	bool more = S_ISREG(f->inode->mode) || S_ISBLK(f->inode->mode);
 	while (done < len) {
 		size_t mapped;
-		int n = usercopy_iovecs(t, addr + done, len - done, is_read, iov, IOV_CHUNK, &mapped);
+		int n = usercopy_iovecs(t, addr + done, len - done, is_read, iov, IOV_CHUNK,
+					&mapped);
 		if (n <= 0)
 			return done ? (long)done : -EFAULT;
 		int64_t p = pos ? *pos + (int64_t)done : 0;
-		ssize_t r = is_read ? vfs_readv(f, iov, n, pos ? &p : NULL)
-				    : vfs_writev(f, iov, n, pos ? &p : NULL);
+		ssize_t r = is_read ? vfs_readv(f, iov, n, pos ? &p : NULL) :
+				      vfs_writev(f, iov, n, pos ? &p : NULL);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (size_t)r;
@@ -52,20 +53,18 @@ static long rw_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
 	return (long)done;
 }
 
-long file_read_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
-		     const int64_t *pos)
+long file_read_guest(struct task *t, struct file *f, uint64_t addr, size_t len, const int64_t *pos)
 {
 	return rw_guest(t, f, addr, len, pos, true);
 }
 
-long file_write_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
-		      const int64_t *pos)
+long file_write_guest(struct task *t, struct file *f, uint64_t addr, size_t len, const int64_t *pos)
 {
 	return rw_guest(t, f, addr, len, pos, false);
 }
 
-static long rwv_guest(struct task *t, struct file *f, uint64_t giov, int iovcnt,
-		      const int64_t *pos, bool is_read)
+static long rwv_guest(struct task *t, struct file *f, uint64_t giov, int iovcnt, const int64_t *pos,
+		      bool is_read)
 {
 	struct iovec *iov;
 	size_t total;
@@ -73,20 +72,18 @@ static long rwv_guest(struct task *t, struct file *f, uint64_t giov, int iovcnt,
 	if (n < 0)
 		return n;
 	struct iovec empty = { NULL, 0 };
-	ssize_t r = is_read ? vfs_readv(f, n ? iov : &empty, n ? n : 1, pos)
-			    : vfs_writev(f, n ? iov : &empty, n ? n : 1, pos);
+	ssize_t r = is_read ? vfs_readv(f, n ? iov : &empty, n ? n : 1, pos) :
+			      vfs_writev(f, n ? iov : &empty, n ? n : 1, pos);
 	free(iov);
 	return r;
 }
 
-long file_readv_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt,
-		      const int64_t *pos)
+long file_readv_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt, const int64_t *pos)
 {
 	return rwv_guest(t, f, iov, iovcnt, pos, true);
 }
 
-long file_writev_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt,
-		       const int64_t *pos)
+long file_writev_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt, const int64_t *pos)
 {
 	return rwv_guest(t, f, iov, iovcnt, pos, false);
 }

@@ -23,13 +23,11 @@ struct file *fdget(struct task *t, int fd);
  * Reads into (writes from) guest memory at addr, through sentry pointers straight into it.
  * pos NULL: the file's position. A bad buffer gives -EFAULT, or the count done before it.
  */
-long file_read_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
-		     const int64_t *pos);
+long file_read_guest(struct task *t, struct file *f, uint64_t addr, size_t len, const int64_t *pos);
 long file_write_guest(struct task *t, struct file *f, uint64_t addr, size_t len,
 		      const int64_t *pos);
 /* readv/writev family over a guest iovec array. */
-long file_readv_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt,
-		      const int64_t *pos);
+long file_readv_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt, const int64_t *pos);
 long file_writev_guest(struct task *t, struct file *f, uint64_t iov, int iovcnt,
 		       const int64_t *pos);
 

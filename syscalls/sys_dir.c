@@ -60,7 +60,8 @@ static bool getdents_actor(struct dir_context *ctx, const char *name, size_t len
 {
 	struct getdents_ctx *g = (struct getdents_ctx *)ctx;
 	size_t head = g->legacy ? sizeof(struct dirent_head) : sizeof(struct dirent64_head);
-	size_t reclen = g->legacy ? ROUND_UP(head + len + 2, sizeof(long)) : ROUND_UP(head + len + 1, 8);
+	size_t reclen =
+		g->legacy ? ROUND_UP(head + len + 2, sizeof(long)) : ROUND_UP(head + len + 1, 8);
 	if (g->used + reclen > g->size) {
 		if (g->used == 0)
 			g->overflow = true;
@@ -92,8 +93,9 @@ static long do_getdents(struct task *t, int fd, uint64_t dirp, uint64_t count, b
 		return -EBADF;
 	long r;
 	size_t size = (size_t)MIN(count, (uint64_t)GETDENTS_MAX);
-	struct getdents_ctx g = { .ctx.actor = getdents_actor, .size = size, .prev = SIZE_MAX,
-				  .legacy = legacy };
+	struct getdents_ctx g = {
+		.ctx.actor = getdents_actor, .size = size, .prev = SIZE_MAX, .legacy = legacy
+	};
 	g.buf = malloc(size ? size : 1);
 	if (!g.buf) {
 		file_put(f);

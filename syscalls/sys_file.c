@@ -64,7 +64,8 @@ SYSCALL_DEFINE(close_range)
 		return -EINVAL;
 	if (first > last)
 		return -EINVAL;
-	if ((flags & CLOSE_RANGE_UNSHARE) && __atomic_load_n(&t->files->refs, __ATOMIC_ACQUIRE) > 1) {
+	if ((flags & CLOSE_RANGE_UNSHARE) &&
+	    __atomic_load_n(&t->files->refs, __ATOMIC_ACQUIRE) > 1) {
 		struct fdtable *copy = fdtable_fork(t->files);
 		if (!copy)
 			return -ENOMEM;
@@ -135,8 +136,8 @@ static long do_rwv(struct task *t, const uint64_t a[6], int64_t pos, uint64_t fl
 	if (!f)
 		return -EBADF;
 	const int64_t *pp = pos == -1 ? NULL : &pos;
-	long r = rd ? file_readv_guest(t, f, a[1], (int)a[2], pp)
-		    : file_writev_guest(t, f, a[1], (int)a[2], pp);
+	long r = rd ? file_readv_guest(t, f, a[1], (int)a[2], pp) :
+		      file_writev_guest(t, f, a[1], (int)a[2], pp);
 	file_put(f);
 	return r;
 }
@@ -280,8 +281,8 @@ SYSCALL_DEFINE(fcntl)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		r = fd_install_min(t->files, f, (int)MIN(arg, (uint64_t)INT_MAX), cmd == F_DUPFD_CLOEXEC,
-				   fd_limit());
+		r = fd_install_min(t->files, f, (int)MIN(arg, (uint64_t)INT_MAX),
+				   cmd == F_DUPFD_CLOEXEC, fd_limit());
 		break;
 	case F_GETFD:
 		r = fd_get_flags(t->files, fd);
@@ -498,6 +499,8 @@ SYSCALL_DEFINE(flock)
 	long r = 0;
 	if (f->mode & FMODE_PATH)
 		r = -EBADF;
+	else if (op & 32 /* LOCK_MAND: ignored with success, as Linux does */)
+		r = 0;
 	else if (kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN)
 		r = -EINVAL;
 	file_put(f);

@@ -52,7 +52,8 @@ SYSCALL_DEFINE(ioctl)
 	struct file *f = fdget(t, fd);
 	if (!f)
 		return -EBADF;
-	long r = (f->mode & FMODE_PATH) ? -EBADF : generic_ioctl(t, fd, f, (unsigned int)a[1], a[2]);
+	long r =
+		(f->mode & FMODE_PATH) ? -EBADF : generic_ioctl(t, fd, f, (unsigned int)a[1], a[2]);
 	file_put(f);
 	return r;
 }

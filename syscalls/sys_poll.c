@@ -71,7 +71,8 @@ static int poll_scan(struct poller *p, bool collect)
 		}
 		struct waitqueue *wq;
 		unsigned int mask = vfs_poll(it->f, &wq);
-		it->revents = (short)(mask & ((unsigned short)it->events | POLLERR | POLLHUP | POLLNVAL));
+		it->revents =
+			(short)(mask & ((unsigned short)it->events | POLLERR | POLLHUP | POLLNVAL));
 		if (it->revents)
 			ready++;
 		else if (collect && wq)
@@ -105,8 +106,7 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
  * Waits until an item is ready, the deadline (absolute CLOCK_MONOTONIC; NULL: none) passes,
  * or a signal comes (-ERESTARTNOHAND). zero: do not wait at all.
  */
-static long poll_wait(struct task *t, struct poller *p, const struct timespec *deadline,
-		      bool zero)
+static long poll_wait(struct task *t, struct poller *p, const struct timespec *deadline, bool zero)
 {
 	int ready = poll_scan(p, true);
 	while (!ready && !zero) {
@@ -295,8 +295,9 @@ static long do_select(struct task *t, int nfds, uint64_t uin, uint64_t uout, uin
 			r = -ENOMEM;
 	}
 	for (int fd = 0; r == 0 && fd < nfds; fd++) {
-		short ev = (short)((bit(sets[0], fd) ? SEL_IN : 0) | (bit(sets[1], fd) ? SEL_OUT : 0) |
-				   (bit(sets[2], fd) ? SEL_EX : 0));
+		short ev =
+			(short)((bit(sets[0], fd) ? SEL_IN : 0) | (bit(sets[1], fd) ? SEL_OUT : 0) |
+				(bit(sets[2], fd) ? SEL_EX : 0));
 		if (!ev)
 			continue;
 		struct file *f = fdget(t, fd);

@@ -371,8 +371,8 @@ void dentry_put(struct dentry *d)
 	while (d) {
 		int r = __atomic_load_n(&d->refs, __ATOMIC_RELAXED);
 		while (r > 1) {
-			if (__atomic_compare_exchange_n(&d->refs, &r, r - 1, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_RELAXED))
+			if (__atomic_compare_exchange_n(&d->refs, &r, r - 1, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				return;
 		}
 		pthread_mutex_lock(&dcache_lock);

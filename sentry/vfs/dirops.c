@@ -95,8 +95,7 @@ int vfs_dir_mknod(const struct creds *c, struct dentry *dir, const char *name,
 	return r;
 }
 
-int vfs_dir_link(const struct creds *c, struct dentry *old, struct dentry *dir,
-		 const char *name)
+int vfs_dir_link(const struct creds *c, struct dentry *old, struct dentry *dir, const char *name)
 {
 	struct inode *di = dir->inode;
 	if (S_ISDIR(old->inode->mode))
@@ -209,7 +208,7 @@ static int rename_checks(const struct creds *c, struct dentry *olddir, struct de
 	if (old_isdir && d_is_ancestor(old, newdir))
 		return -EINVAL;
 	if (__atomic_load_n(&old->mounted, __ATOMIC_ACQUIRE) ||
-	    (new && __atomic_load_n(&new->mounted, __ATOMIC_ACQUIRE)))
+	    (new &&__atomic_load_n(&new->mounted, __ATOMIC_ACQUIRE)))
 		return -EBUSY;
 	int r = may_delete(c, olddir, old);
 	if (r == 0)
@@ -217,7 +216,7 @@ static int rename_checks(const struct creds *c, struct dentry *olddir, struct de
 	/* Moving a directory elsewhere rewrites its "..": that needs write access to it. */
 	if (r == 0 && old_isdir && olddir != newdir)
 		r = inode_permission(c, old->inode, MAY_WRITE);
-	if (r == 0 && exchange && new && S_ISDIR(new->inode->mode) && olddir != newdir)
+	if (r == 0 && exchange && new &&S_ISDIR(new->inode->mode) && olddir != newdir)
 		r = inode_permission(c, new->inode, MAY_WRITE);
 	return r;
 }
@@ -251,7 +250,7 @@ int vfs_dir_rename(const struct creds *c, struct dentry *olddir, const char *old
 			r = 0;
 		}
 	}
-	if (r == 0 && new && new->inode == old->inode) {
+	if (r == 0 && new &&new->inode == old->inode) {
 		/* Two names of one file (or the same name): nothing to do, as Linux. */
 		r = (flags & RENAME_NOREPLACE) && new != old ? -EEXIST : 0;
 		goto out;
@@ -261,9 +260,8 @@ int vfs_dir_rename(const struct creds *c, struct dentry *olddir, const char *old
 	if (r < 0)
 		goto out;
 
-	struct inode *victim_dir = new && S_ISDIR(new->inode->mode) && !(uflags & RENAME_EXCHANGE)
-					   ? new->inode
-					   : NULL;
+	struct inode *victim_dir =
+		new &&S_ISDIR(new->inode->mode) && !(uflags & RENAME_EXCHANGE) ? new->inode : NULL;
 	if (victim_dir)
 		dir_lock_excl(victim_dir);
 	r = odi->ops->rename(olddir, old, newdir, newname, new, uflags);
@@ -466,8 +464,8 @@ int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path)
 	return r;
 }
 
-int vfs_link(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
-	     const char *newpath, int flags)
+int vfs_link(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	     int flags)
 {
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
@@ -538,8 +536,8 @@ int vfs_unlink(struct task *t, int dirfd, const char *path, int flags)
 	return r;
 }
 
-int vfs_rename(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
-	       const char *newpath, unsigned int flags)
+int vfs_rename(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	       unsigned int flags)
 {
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;

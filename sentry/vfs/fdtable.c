@@ -124,8 +124,7 @@ int fd_install(struct fdtable *fdt, struct file *f, bool cloexec)
 	return r == -EINVAL ? -EMFILE : r;
 }
 
-int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec,
-		  unsigned long limit)
+int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec, unsigned long limit)
 {
 	if (fd < 0 || (unsigned long)fd >= limit)
 		return -EBADF;

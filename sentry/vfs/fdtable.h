@@ -10,11 +10,11 @@ struct file;
 
 /* Shared by CLONE_FILES threads (refcounted), copied on fork. */
 struct fdtable {
-	int refs;             /* atomic */
+	int refs;	      /* atomic */
 	pthread_mutex_t lock; /* guards everything below; taken before a file's pos_lock */
 	struct file **fds;    /* a reference per slot, NULL when free */
 	uint8_t *cloexec;     /* per slot: FD_CLOEXEC */
-	int size;             /* slots allocated */
+	int size;	      /* slots allocated */
 	int lowest_free;      /* no free slot below it */
 };
 
@@ -38,8 +38,7 @@ int fd_install(struct fdtable *fdt, struct file *f, bool cloexec);
 int fd_install_min(struct fdtable *fdt, struct file *f, int minfd, bool cloexec,
 		   unsigned long limit);
 /* dup2/dup3: puts f at fd, closing what was there. -EBADF if fd >= limit. */
-int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec,
-		  unsigned long limit);
+int fd_install_at(struct fdtable *fdt, int fd, struct file *f, bool cloexec, unsigned long limit);
 /* A reference to the file at fd, or NULL. */
 struct file *fd_get(struct fdtable *fdt, int fd);
 /* FD_CLOEXEC or 0; -EBADF. */

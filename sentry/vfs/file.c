@@ -188,8 +188,7 @@ static int open_path(struct task *t, const struct path *p, int flags, bool creat
 	r = vfs_dentry_open(p->mnt, p->dentry, flags, &f);
 	if (r < 0)
 		return r;
-	if ((flags & O_TRUNC) && !(flags & O_PATH) && !created &&
-	    S_ISREG(p->dentry->inode->mode)) {
+	if ((flags & O_TRUNC) && !(flags & O_PATH) && !created && S_ISREG(p->dentry->inode->mode)) {
 		struct iattr a = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = 0 };
 		vfs_now(&a.mtime);
 		a.ctime = a.mtime;
@@ -203,8 +202,7 @@ static int open_path(struct task *t, const struct path *p, int flags, bool creat
 	return 0;
 }
 
-int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
-	     struct file **out)
+int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode, struct file **out)
 {
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return -EOPNOTSUPP;
@@ -307,7 +305,8 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode
 		}
 		if (!linkbuf)
 			linkbuf = malloc(PATH_MAX);
-		ssize_t n = linkbuf ? vfs_dentry_readlink(p.dentry, linkbuf, PATH_MAX - 1) : -ENOMEM;
+		ssize_t n =
+			linkbuf ? vfs_dentry_readlink(p.dentry, linkbuf, PATH_MAX - 1) : -ENOMEM;
 		path_put(&p);
 		if (n <= 0) {
 			r = n == 0 ? -ENOENT : (int)n;
@@ -482,8 +481,8 @@ int64_t vfs_llseek(struct file *f, int64_t off, int whence)
 	if ((f->mode & FMODE_OWN_POS) && f->ops->llseek)
 		return f->ops->llseek(f, off, whence);
 	pthread_mutex_lock(&f->pos_lock);
-	int64_t r = f->ops->llseek ? f->ops->llseek(f, off, whence)
-				   : generic_file_llseek(f, off, whence);
+	int64_t r = f->ops->llseek ? f->ops->llseek(f, off, whence) :
+				     generic_file_llseek(f, off, whence);
 	pthread_mutex_unlock(&f->pos_lock);
 	return r;
 }

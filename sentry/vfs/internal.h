@@ -51,8 +51,8 @@ int vfs_open_special(struct file *f);
 int vfs_path_string(const struct path *p, const struct path *root, char *buf, size_t len);
 
 /* The walk with an explicit root and start (np: stop before the final component). */
-int walk_from(struct task *t, const struct path *root, const struct path *start,
-	      const char *path, unsigned int flags, struct path *out, struct nameparent *np);
+int walk_from(struct task *t, const struct path *root, const struct path *start, const char *path,
+	      unsigned int flags, struct path *out, struct nameparent *np);
 
 /* vfs_lookup with the permission checks made under c (access() uses the real ids). */
 int vfs_lookup_as(struct task *t, const struct creds *c, int dirfd, const char *path,

@@ -144,8 +144,9 @@ int vfs_mount_fs(struct fs_context *fs, const char *path, struct superblock *sb)
 		if (r == 0) {
 			struct vfs_node node = { .mode = S_IFDIR | 0755 };
 			struct dentry *d;
-			r = np.type == LAST_NORM ? vfs_dir_mknod(NULL, np.dir.dentry, np.last, &node, &d)
-						 : -EINVAL;
+			r = np.type == LAST_NORM ?
+				    vfs_dir_mknod(NULL, np.dir.dentry, np.last, &node, &d) :
+				    -EINVAL;
 			if (r == 0)
 				dentry_put(d);
 			nameparent_release(&np);

@@ -283,8 +283,7 @@ static int get_root(struct task *t, struct path *root)
 }
 
 /* Where a relative path starts: dirfd or the cwd, with references. */
-static int get_start(struct task *t, int dirfd, const char *path, bool empty_ok,
-		     struct path *start)
+static int get_start(struct task *t, int dirfd, const char *path, bool empty_ok, struct path *start)
 {
 	if (dirfd == AT_FDCWD) {
 		struct fs_context *fs = task_fs(t);
@@ -314,14 +313,14 @@ static int get_start(struct task *t, int dirfd, const char *path, bool empty_ok,
 	return 0;
 }
 
-int walk_from(struct task *t, const struct path *root, const struct path *start,
-	      const char *path, unsigned int flags, struct path *out, struct nameparent *np)
+int walk_from(struct task *t, const struct path *root, const struct path *start, const char *path,
+	      unsigned int flags, struct path *out, struct nameparent *np)
 {
 	return walk(task_creds(t), root, start, path, flags, out, np);
 }
 
-int vfs_lookup_from(struct task *t, const struct path *start, const char *path,
-		    unsigned int flags, struct path *out)
+int vfs_lookup_from(struct task *t, const struct path *start, const char *path, unsigned int flags,
+		    struct path *out)
 {
 	struct path root;
 	int r = get_root(t, &root);
@@ -352,8 +351,7 @@ int vfs_lookup_as(struct task *t, const struct creds *c, int dirfd, const char *
 	return r;
 }
 
-int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags,
-	       struct path *out)
+int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags, struct path *out)
 {
 	return vfs_lookup_as(t, task_creds(t), dirfd, path, flags, out);
 }

@@ -76,8 +76,8 @@ struct iattr {
 
 /* A new node for inode_ops.mknod: the type is in mode (S_IFREG, S_IFDIR, S_IFLNK ...). */
 struct vfs_node {
-	mode_t mode;        /* type | permission bits, umask already applied */
-	dev_t rdev;         /* S_IFCHR, S_IFBLK */
+	mode_t mode;	    /* type | permission bits, umask already applied */
+	dev_t rdev;	    /* S_IFCHR, S_IFBLK */
 	const char *target; /* S_IFLNK */
 	uid_t uid;
 	gid_t gid;
@@ -108,10 +108,10 @@ struct superblock {
 	int active; /* atomic */
 	int refs;   /* atomic */
 	const struct super_ops *ops;
-	const char *type;   /* "tmpfs", "overlay" ... for /proc/mounts */
-	const char *source; /* device column of /proc/mounts */
+	const char *type;    /* "tmpfs", "overlay" ... for /proc/mounts */
+	const char *source;  /* device column of /proc/mounts */
 	unsigned long magic; /* statfs f_type */
-	dev_t dev;           /* st_dev of its inodes: an anonymous device (major 0) */
+	dev_t dev;	     /* st_dev of its inodes: an anonymous device (major 0) */
 	struct dentry *root; /* a reference, set by sb_set_root */
 	uint64_t next_ino;   /* atomic; sb_alloc_ino */
 	/* Serializes cross-directory renames so the ancestor check stays true (Linux's
@@ -173,7 +173,7 @@ struct inode_ops {
  * calls inode_init; dentries and open files hold references.
  */
 struct inode {
-	int refs; /* atomic */
+	int refs;	       /* atomic */
 	struct superblock *sb; /* a reference */
 	const struct inode_ops *ops;
 	const struct file_ops *fops;
@@ -220,8 +220,8 @@ void vfs_now(struct timespec *ts);
 
 /* dentry->flags, guarded by dcache_lock */
 #define DENTRY_HASHED 0x1 /* findable by name under its parent */
-#define DENTRY_DEAD 0x2   /* unlinked: paths show " (deleted)" */
-#define DENTRY_LRU 0x4    /* unused and on the LRU list */
+#define DENTRY_DEAD 0x2	  /* unlinked: paths show " (deleted)" */
+#define DENTRY_LRU 0x4	  /* unused and on the LRU list */
 
 /*
  * A name in the tree, bound to one inode (there are no negative dentries). The dentry cache
@@ -229,14 +229,14 @@ void vfs_now(struct timespec *ts);
  * reference on its parent, so only leaves are ever unused.
  */
 struct dentry {
-	int refs; /* atomic; goes 0 -> 1 only under dcache_lock */
+	int refs;	       /* atomic; goes 0 -> 1 only under dcache_lock */
 	struct dentry *parent; /* a reference (itself at a superblock root); dcache_lock */
-	char *name;            /* dcache_lock; stable while the parent's dir_lock is held */
+	char *name;	       /* dcache_lock; stable while the parent's dir_lock is held */
 	size_t name_len;
 	struct inode *inode; /* a reference; never changes */
 	struct superblock *sb;
 	unsigned int flags; /* DENTRY_*, dcache_lock */
-	int mounted;        /* mounts on this dentry, mount_lock */
+	int mounted;	    /* mounts on this dentry, mount_lock */
 	struct dentry *hash_next;
 	struct dentry *lru_prev, *lru_next;
 };
@@ -262,7 +262,7 @@ void dcache_shrink(void);
 #define MNT_INTERNAL 0x4 /* not in the tree: pipes, host files; paths print the dentry name */
 
 struct mount {
-	int refs; /* atomic */
+	int refs;	       /* atomic */
 	struct superblock *sb; /* a reference */
 	struct dentry *root;   /* a reference */
 	/* Where it is mounted, guarded by mount_lock; both references. NULL for the tree's root
@@ -300,7 +300,7 @@ void vfs_for_each_mount(void (*fn)(struct mount *m, void *arg), void *arg);
 
 /* Root, cwd and umask; shared by CLONE_FS tasks, copied on fork. */
 struct fs_context {
-	int refs;             /* atomic */
+	int refs;	      /* atomic */
 	pthread_mutex_t lock; /* guards root, cwd */
 	struct path root, cwd;
 	mode_t umask; /* atomic */
@@ -338,19 +338,18 @@ int vfs_mount_at(const struct path *mountpoint, struct superblock *sb, unsigned 
  * and following symlinks (at most 40: -ELOOP), checking search permission on every
  * directory. out gets references.
  */
-int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags,
-	       struct path *out);
+int vfs_lookup(struct task *t, int dirfd, const char *path, unsigned int flags, struct path *out);
 /* The same from an explicit starting directory. */
-int vfs_lookup_from(struct task *t, const struct path *start, const char *path,
-		    unsigned int flags, struct path *out);
+int vfs_lookup_from(struct task *t, const struct path *start, const char *path, unsigned int flags,
+		    struct path *out);
 
 /* Kinds of final component that the *at() calls treat specially. */
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
 
 /* The result of resolving everything but the final component. */
 struct nameparent {
-	struct path dir;     /* references */
-	char last[256];      /* the final component (LAST_NORM) */
+	struct path dir; /* references */
+	char last[256];	 /* the final component (LAST_NORM) */
 	enum last_type type;
 	bool trailing_slash; /* "a/b/" */
 };
@@ -372,8 +371,7 @@ int vfs_lookup_one(struct dentry *dir, const char *name, struct dentry **out);
  */
 int vfs_dir_mknod(const struct creds *c, struct dentry *dir, const char *name,
 		  const struct vfs_node *node, struct dentry **out);
-int vfs_dir_link(const struct creds *c, struct dentry *old, struct dentry *dir,
-		 const char *name);
+int vfs_dir_link(const struct creds *c, struct dentry *old, struct dentry *dir, const char *name);
 /* isdir: rmdir; else unlink. */
 int vfs_dir_unlink(const struct creds *c, struct dentry *dir, const char *name, bool isdir);
 /* flags: RENAME_NOREPLACE, RENAME_EXCHANGE, and VFS_RENAME_MUST_DIR (a trailing slash
@@ -395,13 +393,13 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t de
 int vfs_mkdir(struct task *t, int dirfd, const char *path, mode_t mode);
 int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path);
 /* flags: AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
-int vfs_link(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
-	     const char *newpath, int flags);
+int vfs_link(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	     int flags);
 /* flags: AT_REMOVEDIR */
 int vfs_unlink(struct task *t, int dirfd, const char *path, int flags);
 /* flags: RENAME_NOREPLACE, RENAME_EXCHANGE */
-int vfs_rename(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
-	       const char *newpath, unsigned int flags);
+int vfs_rename(struct task *t, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	       unsigned int flags);
 ssize_t vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, size_t len);
 /* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH */
 int vfs_stat(struct task *t, int dirfd, const char *path, int flags, struct kstat *st);
@@ -475,7 +473,7 @@ struct file_ops {
 /* file->mode */
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
-#define FMODE_PATH 0x4   /* O_PATH: no I/O */
+#define FMODE_PATH 0x4	 /* O_PATH: no I/O */
 #define FMODE_STREAM 0x8 /* no position: pread/pwrite/lseek give -ESPIPE */
 /* The position is kept by the file itself (a host file shares its offset with other host
  * processes): read/write get pos NULL, llseek is the file's alone, f->pos is unused. */
@@ -486,7 +484,7 @@ struct file_ops {
 
 /* An open file description; shared by dup'd fds and across fork. */
 struct file {
-	int refs; /* atomic */
+	int refs;	    /* atomic */
 	unsigned int flags; /* O_* as given to open, minus O_CREAT/O_EXCL/O_TRUNC/O_CLOEXEC;
 			     * F_SETFL changes them: read and written atomically */
 	unsigned int mode;  /* FMODE_*, fixed */

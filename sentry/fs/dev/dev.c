@@ -69,7 +69,8 @@ static ssize_t random_read(struct file *f, const struct iovec *iov, int iovcnt, 
 	for (int i = 0; i < iovcnt; i++) {
 		size_t done = 0;
 		while (done < iov[i].iov_len) {
-			ssize_t k = getrandom((char *)iov[i].iov_base + done, iov[i].iov_len - done, 0);
+			ssize_t k =
+				getrandom((char *)iov[i].iov_base + done, iov[i].iov_len - done, 0);
 			if (k < 0) {
 				if (errno == EINTR)
 					continue;
@@ -87,15 +88,15 @@ static int tty_open(struct file *f)
 	return -ENXIO; /* no controlling terminal inside the sandbox */
 }
 
-static const struct file_ops null_fops = {
-	.read = null_read, .write = sink_write, .llseek = zero_llseek
-};
+static const struct file_ops null_fops = { .read = null_read,
+					   .write = sink_write,
+					   .llseek = zero_llseek };
 static const struct file_ops zero_fops = {
 	.read = zero_read, .write = sink_write, .llseek = zero_llseek, .mmap = zero_mmap
 };
-static const struct file_ops full_fops = {
-	.read = zero_read, .write = full_write, .llseek = zero_llseek
-};
+static const struct file_ops full_fops = { .read = zero_read,
+					   .write = full_write,
+					   .llseek = zero_llseek };
 static const struct file_ops random_fops = { .read = random_read, .write = sink_write };
 
 static void register_once(void)
@@ -132,7 +133,7 @@ struct superblock *devfs_new(void)
 		const char *name;
 		unsigned int major, minor;
 	} devs[] = {
-		{ "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+		{ "null", 1, 3 },   { "zero", 1, 5 },	 { "full", 1, 7 },
 		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
 	static const struct {
@@ -145,8 +146,8 @@ struct superblock *devfs_new(void)
 	};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < sizeof(devs) / sizeof(devs[0]); i++)
-		r = add_node(root, devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor),
-			     NULL);
+		r = add_node(root, devs[i].name, S_IFCHR | 0666,
+			     makedev(devs[i].major, devs[i].minor), NULL);
 	for (size_t i = 0; r == 0 && i < sizeof(links) / sizeof(links[0]); i++)
 		r = add_node(root, links[i].name, S_IFLNK | 0777, 0, links[i].target);
 	if (r == 0)

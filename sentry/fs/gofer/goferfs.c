@@ -455,7 +455,8 @@ static int load_dir(struct file *f)
 			break;
 		for (int i = 0; i < r; i++) {
 			ents[i].name[sizeof(ents[i].name) - 1] = '\0';
-			int e = dir_snapshot_add(&gf->snap, ents[i].name, ents[i].ino, ents[i].type);
+			int e = dir_snapshot_add(&gf->snap, ents[i].name, ents[i].ino,
+						 ents[i].type);
 			if (e < 0) {
 				free(ents);
 				return e;

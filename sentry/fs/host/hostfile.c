@@ -23,6 +23,7 @@
 
 #include "lib/util.h"
 #include "sentry/fs/host/host.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/waitqueue.h"
@@ -146,8 +147,8 @@ static ssize_t host_read(struct file *f, const struct iovec *iov, int iovcnt, in
 }
 
 /* Fills out with the iovecs covering at most max bytes after skip. */
-static int iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t max,
-		     struct iovec *out, int maxout)
+static int iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t max, struct iovec *out,
+		     int maxout)
 {
 	int n = 0;
 	for (int i = 0; i < cnt && max > 0 && n < maxout; i++) {
@@ -273,8 +274,11 @@ static long host_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_
 		pthread_mutex_lock(&h->vfs.lock);
 		int pg = h->fg_pgrp;
 		pthread_mutex_unlock(&h->vfs.lock);
-		if (!pg)
+		if (!pg) {
+			pthread_mutex_lock(&kernel_lock);
 			pg = t->pgid;
+			pthread_mutex_unlock(&kernel_lock);
+		}
 		return copy_out(t, arg, &pg, sizeof(pg));
 	}
 	case TIOCSPGRP: {
@@ -289,7 +293,9 @@ static long host_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_
 		return 0;
 	}
 	case TIOCGSID: {
+		pthread_mutex_lock(&kernel_lock);
 		int sid = t->sid;
+		pthread_mutex_unlock(&kernel_lock);
 		return copy_out(t, arg, &sid, sizeof(sid));
 	}
 	case TIOCSCTTY:

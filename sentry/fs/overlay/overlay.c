@@ -27,8 +27,8 @@
 
 struct ovl_sb {
 	struct superblock *upper_sb, *lower_sb; /* sb_get references */
-	struct dentry *lower_root;              /* a reference */
-	uint64_t lower_dev;                     /* st_dev of the lower root */
+	struct dentry *lower_root;		/* a reference */
+	uint64_t lower_dev;			/* st_dev of the lower root */
 	/* Serializes copy-ups, so two opens for write do not both copy a file. After overlay
 	 * dir_locks, before the layers' locks. */
 	pthread_mutex_t copyup_lock;
@@ -295,8 +295,9 @@ static int copy_up_one(struct dentry *d)
 	if (r < 0)
 		return r;
 
-	struct vfs_node node = { .mode = st.mode, .rdev = (dev_t)st.rdev, .uid = st.uid,
-				 .gid = st.gid };
+	struct vfs_node node = {
+		.mode = st.mode, .rdev = (dev_t)st.rdev, .uid = st.uid, .gid = st.gid
+	};
 	char *target = NULL;
 	if (S_ISREG(st.mode)) {
 		node.mode = S_IFREG | 0600; /* writable while the data goes in */
@@ -318,7 +319,8 @@ static int copy_up_one(struct dentry *d)
 	if (S_ISREG(st.mode))
 		r = copy_data(lower, u, st.size);
 	if (r == 0) {
-		struct iattr a = { .valid = ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_ATIME | ATTR_MTIME,
+		struct iattr a = { .valid = ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_ATIME |
+					    ATTR_MTIME,
 				   .mode = st.mode & 07777,
 				   .uid = st.uid,
 				   .gid = st.gid,
@@ -773,8 +775,8 @@ static int64_t ovl_llseek(struct file *f, int64_t off, int whence)
 	struct file *rf = RF(f);
 	pthread_mutex_lock(&rf->pos_lock);
 	rf->pos = f->pos;
-	int64_t r = rf->ops->llseek ? rf->ops->llseek(rf, off, whence)
-				    : generic_file_llseek(rf, off, whence);
+	int64_t r = rf->ops->llseek ? rf->ops->llseek(rf, off, whence) :
+				      generic_file_llseek(rf, off, whence);
 	if (r >= 0)
 		f->pos = rf->pos;
 	pthread_mutex_unlock(&rf->pos_lock);

@@ -12,7 +12,7 @@ struct pipe;
 
 #define PIPE_DEFAULT_SIZE 65536
 #define PIPE_MAX_SIZE (1 << 20) /* /proc/sys/fs/pipe-max-size */
-#define GUEST_PIPE_BUF 4096     /* writes up to this size are atomic */
+#define GUEST_PIPE_BUF 4096	/* writes up to this size are atomic */
 
 /* The ring buffer alone (pure: no locks, no sleeping), for the pipe and its unit tests. */
 struct pipe_buf {

@@ -29,8 +29,8 @@
 
 struct tmpfs_dirent {
 	char *name;
-	struct inode *inode; /* a reference */
-	uint64_t cookie;     /* getdents position; grows with each new entry */
+	struct inode *inode;		  /* a reference */
+	uint64_t cookie;		  /* getdents position; grows with each new entry */
 	struct tmpfs_dirent *prev, *next; /* in cookie order */
 	struct tmpfs_dirent *hnext;
 };
@@ -423,7 +423,8 @@ static int tmpfs_iterate(struct file *f, struct dir_context *ctx)
 		if (e->cookie < (uint64_t)ctx->pos)
 			continue;
 		ctx->pos = (int64_t)e->cookie;
-		if (!dir_emit(ctx, e->name, strlen(e->name), e->inode->ino, vfs_dtype(e->inode->mode)))
+		if (!dir_emit(ctx, e->name, strlen(e->name), e->inode->ino,
+			      vfs_dtype(e->inode->mode)))
 			return 0;
 		ctx->pos = (int64_t)e->cookie + 1;
 	}
