@@ -433,7 +433,18 @@ static int tmpfs_iterate(struct file *f, struct dir_context *ctx)
 
 static int tmpfs_setattr(struct dentry *d, const struct iattr *attr);
 
+/* Blocks as Linux's tmpfs counts them: the pages the data covers (the mobj may hold more, as
+ * room to grow). */
+static int tmpfs_getattr(struct dentry *d, struct kstat *st)
+{
+	generic_fillattr(d->inode, st);
+	st->blocks = S_ISREG(st->mode) ? (int64_t)(ROUND_UP((uint64_t)st->size, PAGE_SIZE) / 512)
+				       : 0;
+	return 0;
+}
+
 static const struct inode_ops tmpfs_dir_ops = {
+	.getattr = tmpfs_getattr,
 	.lookup = tmpfs_lookup,
 	.mknod = tmpfs_mknod,
 	.link = tmpfs_link,
@@ -472,7 +483,6 @@ static int file_reserve(struct tmpfs_inode *ti, uint64_t cap)
 	}
 	__atomic_fetch_add(&TSB(ti->vfs.sb)->bytes, m->len, __ATOMIC_RELAXED);
 	ti->data = m;
-	ti->vfs.blocks = (int64_t)(m->len / 512);
 	return 0;
 }
 
@@ -608,6 +618,7 @@ static int tmpfs_setattr(struct dentry *d, const struct iattr *attr)
 }
 
 static const struct inode_ops tmpfs_file_inode_ops = {
+	.getattr = tmpfs_getattr,
 	.setattr = tmpfs_setattr,
 };
 
@@ -629,11 +640,13 @@ static ssize_t tmpfs_readlink(struct dentry *d, char *buf, size_t len)
 }
 
 static const struct inode_ops tmpfs_link_ops = {
+	.getattr = tmpfs_getattr,
 	.readlink = tmpfs_readlink,
 	.setattr = tmpfs_setattr,
 };
 
 static const struct inode_ops tmpfs_special_ops = {
+	.getattr = tmpfs_getattr,
 	.setattr = tmpfs_setattr,
 };
 
