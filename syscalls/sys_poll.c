@@ -22,6 +22,9 @@
 #define NSEC_PER_SEC 1000000000L
 /* Files whose readiness nobody signals (no wait queue) are looked at again this often. */
 #define POLL_REPOLL_NS 200000000L
+/* task_wait_event_multi sleeps on at most this many queues; files past them are looked at
+ * again on the timer above. */
+#define POLL_MAX_QUEUES 64
 
 struct poll_item {
 	struct file *f; /* a reference, or NULL (fd < 0: skipped; else POLLNVAL) */
@@ -42,6 +45,10 @@ static void add_wq(struct poller *p, struct waitqueue *wq)
 	for (int i = 0; i < p->nwq; i++)
 		if (p->wqs[i] == wq)
 			return;
+	if (p->nwq == POLL_MAX_QUEUES) {
+		p->unwatched = true;
+		return;
+	}
 	if (p->nwq == p->cap) {
 		int cap = p->cap ? p->cap * 2 : 8;
 		struct waitqueue **w = realloc(p->wqs, (size_t)cap * sizeof(*w));

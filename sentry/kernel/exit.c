@@ -119,7 +119,7 @@ void task_exit_group(struct task *t, int status)
 			info.kill.pid = t->tid;
 			info.kill.uid = t->creds.uid;
 			info.kill.status = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
-			task_send_signal_locked(parent, t->exit_signal, &info);
+			task_group_send_signal_locked(parent, t->exit_signal, &info);
 		}
 		waitqueue_wake_all(&parent->child_exit);
 	}

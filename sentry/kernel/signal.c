@@ -408,10 +408,15 @@ int task_wait_stopped_locked(struct task *c, int options, struct wait_result *re
 
 /* ---- Sending ---- */
 
-/* t would take sig now (Linux's wants_signal). */
+/*
+ * t would take sig now (Linux's wants_signal). A stopped task takes only SIGKILL: anything
+ * else, even a fatal signal, waits for SIGCONT.
+ */
 static bool wants_signal(struct task *t, int sig)
 {
-	return task_live(t) && !t->sig.kill_status && !(t->sig.blocked & GSIG_BIT(sig));
+	if (!task_live(t) || t->sig.kill_status || (t->sig.blocked & GSIG_BIT(sig)))
+		return false;
+	return sig == SIGKILL || !(t->sig.jobctl & JOBCTL_STOPPED);
 }
 
 /* Linux's sig_ignored: dropped at send time unless blocked (it may be unignored meanwhile). */
@@ -437,7 +442,7 @@ static void group_kill_locked(struct task *t, int status)
 
 /*
  * Linux's complete_signal shortcut: a signal whose default action terminates (not core) and
- * that target does not block kills the group at once, even a stopped one.
+ * that target would take now kills the group at once, without waiting for it to run.
  */
 static bool sig_fatal_now(struct task *target, int sig)
 {

@@ -215,7 +215,7 @@ void generic_fillattr(struct inode *inode, struct kstat *st)
 	st->gid = inode->gid;
 	st->blksize = PAGE_SIZE;
 	st->size = inode->size;
-	st->blocks = inode->blocks ? inode->blocks : (inode->size + 511) / 512;
+	st->blocks = inode->blocks;
 	st->atime = inode->atime;
 	st->mtime = inode->mtime;
 	st->ctime = inode->ctime;

@@ -39,7 +39,8 @@ struct path;
  *      frees the embedding struct when the last reference goes.
  *   3. sb_set_root(sb, root_inode) makes the root dentry.
  *   4. vfs_mount_fs(fs_context, "/proc", sb) mounts it (the directory is created in the
- *      overlay if the image lacks it); the mount takes its own reference on sb.
+ *      overlay if the image lacks it); the mount takes its own reference on sb, so drop the
+ *      one sb_new gave with sb_put(sb).
  * Dentries are only a cache: the VFS calls lookup again for a name whose dentry was evicted,
  * so a dynamic directory (/proc/PID) answers lookup and iterate from its own state. A
  * filesystem never touches the dentry cache itself; inode_ops are called by the VFS, which
@@ -63,7 +64,7 @@ struct kstat {
 #define ATTR_SIZE 0x8
 #define ATTR_ATIME 0x10
 #define ATTR_MTIME 0x20
-#define ATTR_CTIME 0x40 /* set ctime to ctime (the VFS always sets it with any change) */
+#define ATTR_CTIME 0x40 /* set ctime to attr->ctime (the VFS sets it with every change) */
 
 struct iattr {
 	unsigned int valid;

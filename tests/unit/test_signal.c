@@ -893,7 +893,24 @@ START_TEST(stop_and_continue_reported_to_parent)
 }
 END_TEST
 
-START_TEST(sigkill_ends_a_stop)
+START_TEST(fatal_signal_waits_for_sigcont)
+{
+	struct task *parent = make_task(NULL, 0), *c = make_task(parent, 0);
+	pthread_t th;
+
+	c->pgid = 1000; /* its own group, in the parent's session: not orphaned */
+	task_send_signal(c, SIGTSTP, NULL);
+	ck_assert_int_eq(pthread_create(&th, NULL, handle_in_thread, c), 0);
+	ck_assert(wait_until(is_stopped, c));
+	task_send_signal(c, SIGTERM, NULL);
+	ck_assert(is_stopped(c));
+	task_send_signal(c, SIGCONT, NULL);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(__atomic_load_n(&exit_status, __ATOMIC_ACQUIRE), SIGTERM);
+}
+END_TEST
+
+START_TEST(only_sigkill_ends_a_stop)
 {
 	struct task *parent = make_task(NULL, 0), *c = make_task(parent, 0);
 	pthread_t th;
@@ -908,11 +925,14 @@ START_TEST(sigkill_ends_a_stop)
 	pthread_mutex_lock(&kernel_lock);
 	ck_assert_int_eq(task_wait_stopped_locked(c, WUNTRACED, NULL, false), 1);
 	pthread_mutex_unlock(&kernel_lock);
-	/* SIGTERM at its default kills even a stopped process (Linux's fatal shortcut). */
+	/* SIGTERM waits while the process is stopped (Linux's wants_signal); SIGKILL does
+	 * not. */
 	task_send_signal(c, SIGTERM, NULL);
-	ck_assert_int_eq(c->sig.kill_status, SIGTERM);
+	ck_assert_int_eq(c->sig.kill_status, 0);
+	ck_assert(pending(c, SIGTERM) && is_stopped(c) && !task_signal_pending(c));
+	task_send_signal(c, SIGKILL, NULL);
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
-	ck_assert_int_eq(__atomic_load_n(&exit_status, __ATOMIC_ACQUIRE), SIGTERM);
+	ck_assert_int_eq(__atomic_load_n(&exit_status, __ATOMIC_ACQUIRE), SIGKILL);
 }
 END_TEST
 
@@ -920,7 +940,8 @@ START_TEST(orphaned_pgrp_ignores_tstp)
 {
 	struct task *parent = make_task(NULL, 0), *c = make_task(parent, 0);
 
-	/* Group 1000's only member has its parent in another session: nobody can continue it. */
+	/* Group 1000's only member has its parent in another session: nobody can continue
+	 * it. */
 	c->pgid = 1000;
 	parent->sid = 5000;
 	task_send_signal(c, SIGTSTP, NULL);
@@ -1006,7 +1027,8 @@ START_TEST(itimer_real_sends_sigalrm)
 	ck_assert_int_eq(itimer_get(t, ITIMER_REAL, &value, &interval), 0);
 	ck_assert_uint_eq(value, 0); /* one-shot: disarmed */
 
-	/* Periodic: it fires again after being taken; a zero value disarms, keeping the interval.
+	/* Periodic: it fires again after being taken; a zero value disarms, keeping the
+	 * interval.
 	 */
 	ck_assert_int_eq(itimer_set(t, ITIMER_REAL, 5000000, 5000000, NULL, NULL), 0);
 	for (int i = 0; i < 3; i++) {
@@ -1057,7 +1079,8 @@ static Suite *signal_suite(void)
 	tcase_add_test(delivery, bad_frame_forces_sigsegv);
 	tcase_add_test(delivery, sigtimedwait_takes_waited_signal);
 	tcase_add_test(job, stop_and_continue_reported_to_parent);
-	tcase_add_test(job, sigkill_ends_a_stop);
+	tcase_add_test(job, only_sigkill_ends_a_stop);
+	tcase_add_test(job, fatal_signal_waits_for_sigcont);
 	tcase_add_test(job, orphaned_pgrp_ignores_tstp);
 	tcase_add_test(kill, kill_targets_and_permissions);
 	tcase_add_test(timers, itimer_real_sends_sigalrm);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -21,6 +22,7 @@
 
 #include "lib/util.h"
 #include "sentry/fs/dev/dev.h"
+#include "sentry/fs/host/host.h"
 #include "sentry/fs/overlay/overlay.h"
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
@@ -1106,6 +1108,95 @@ START_TEST(test_cache_eviction)
 }
 END_TEST
 
+/* ---- host files ---- */
+
+struct host_reader {
+	struct file *f;
+	struct task *t;
+	ssize_t result;
+	char buf[16];
+};
+
+static void *host_reader_main(void *arg)
+{
+	struct host_reader *hr = arg;
+	current_task = hr->t;
+	struct iovec iov = { hr->buf, sizeof(hr->buf) };
+	hr->result = vfs_readv(hr->f, &iov, 1, NULL);
+	return NULL;
+}
+
+START_TEST(test_hostfile)
+{
+	setup_tmpfs_root();
+	/* a host pipe: readiness through the notifier, EOF, stream rules */
+	int hp[2];
+	ck_assert_int_eq(pipe(hp), 0);
+	struct file *r;
+	ck_assert_int_eq(hostfile_new(hp[0], &r), 0);
+	struct kstat st;
+	ck_assert_int_eq(file_stat(r, &st), 0);
+	ck_assert(S_ISFIFO(st.mode));
+	char path[64];
+	ck_assert_int_gt(file_path(r, path, sizeof(path)), 0);
+	ck_assert_int_eq(strncmp(path, "pipe:[", 6), 0);
+	ck_assert_int_eq(vfs_llseek(r, 0, SEEK_SET), -ESPIPE);
+	struct waitqueue *wq;
+	ck_assert_uint_eq(vfs_poll(r, &wq) & POLLIN, 0);
+	ck_assert_ptr_nonnull(wq);
+	ck_assert_int_eq(file_setfl(r, O_NONBLOCK), 0);
+	char buf[16];
+	struct iovec iov = { buf, sizeof(buf) };
+	ck_assert_int_eq(vfs_readv(r, &iov, 1, NULL), -EAGAIN);
+	ck_assert_int_eq(file_setfl(r, 0), 0);
+
+	/* a blocked reader is woken by the host side writing */
+	struct host_reader hr = { .f = r, .t = new_task(0) };
+	pthread_t thr;
+	ck_assert_int_eq(pthread_create(&thr, NULL, host_reader_main, &hr), 0);
+	usleep(50000);
+	ck_assert_int_eq(write(hp[1], "ping", 4), 4);
+	pthread_join(thr, NULL);
+	ck_assert_int_eq(hr.result, 4);
+	ck_assert_int_eq(memcmp(hr.buf, "ping", 4), 0);
+	/* and by a signal */
+	ck_assert_int_eq(pthread_create(&thr, NULL, host_reader_main, &hr), 0);
+	usleep(50000);
+	ck_assert_int_eq(task_send_signal(hr.t, SIGUSR1, NULL), 0);
+	pthread_join(thr, NULL);
+	ck_assert_int_eq(hr.result, -ERESTARTSYS);
+	close(hp[1]);
+	ck_assert_int_eq(vfs_readv(r, &iov, 1, NULL), 0);
+	ck_assert_int_eq(vfs_ioctl(r, T, TCGETS, 0), -ENOTTY);
+	file_put(r); /* closes hp[0] */
+
+	/* a host regular file: reads and writes at the host's offset, shared with the host */
+	char tmpl[] = "/tmp/cvisor-hostfile-XXXXXX";
+	int fd = mkstemp(tmpl);
+	ck_assert_int_ge(fd, 0);
+	unlink(tmpl);
+	int dupfd = dup(fd);
+	struct file *f;
+	ck_assert_int_eq(hostfile_new(fd, &f), 0);
+	struct iovec w = { "abc", 3 };
+	ck_assert_int_eq(vfs_writev(f, &w, 1, NULL), 3);
+	ck_assert_int_eq(lseek(dupfd, 0, SEEK_CUR), 3); /* the host offset moved */
+	ck_assert_int_eq(write(dupfd, "de", 2), 2);
+	ck_assert_int_eq(vfs_llseek(f, 0, SEEK_CUR), 5);
+	ck_assert_int_eq(file_pread(f, buf, sizeof(buf), 1), 4);
+	ck_assert_int_eq(memcmp(buf, "bcde", 4), 0);
+	ck_assert_int_eq(vfs_llseek(f, 0, SEEK_END), 5);
+	ck_assert_int_eq(vfs_llseek(f, 1, SEEK_SET), 1);
+	iov.iov_len = 2;
+	ck_assert_int_eq(vfs_readv(f, &iov, 1, NULL), 2);
+	ck_assert_int_eq(memcmp(buf, "bc", 2), 0);
+	ck_assert_int_eq(file_stat(f, &st), 0);
+	ck_assert_int_eq(st.size, 5);
+	file_put(f);
+	close(dupfd);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
 	Suite *s = suite_create("vfs");
@@ -1130,6 +1221,7 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, test_pipe_nonblocking);
 	tcase_add_test(tc, test_pipe_blocking);
 	tcase_add_test(tc, test_fifo);
+	tcase_add_test(tc, test_hostfile);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("overlay");

@@ -166,6 +166,12 @@ static int gofer_lookup(struct dentry *dir, const char *name, struct inode **out
 	gofer_fid fid;
 	struct gofer_stat st;
 	int r = gofer_walk(client_of(dir->inode), GI(dir->inode)->fid, name, &fid, &st);
+	if (r == -EMFILE || r == -ENFILE) {
+		/* Each cached dentry holds a fid, an fd in the gofer: forget the unused ones (their
+		 * closes reach the gofer before the retried walk) and try again. */
+		dcache_shrink();
+		r = gofer_walk(client_of(dir->inode), GI(dir->inode)->fid, name, &fid, &st);
+	}
 	if (r < 0)
 		return r;
 	*out = gofer_new_inode(dir->sb, fid, &st);

@@ -21,8 +21,9 @@
 #include "sentry/vfs/vfs.h"
 
 /* Inode numbers: a file from the lower layer keeps the lower number (also once copied up);
- * a file made in the upper layer gets its tmpfs number with this bit, so the two never meet;
- * lower files from another host filesystem than the root's carry its device in bits 48-61. */
+ * a file made in the upper layer gets its tmpfs number with this bit, so the two never meet.
+ * A lower file on another host filesystem than the lower root's (a host mount the export
+ * spans, such as /sys) keeps that filesystem's device too, as it shows natively. */
 #define OVL_UPPER_INO_BIT (1ULL << 62)
 
 struct ovl_sb {
@@ -80,15 +81,10 @@ static bool is_whiteout(struct inode *inode)
 	return S_ISCHR(inode->mode) && inode->rdev == 0;
 }
 
-static uint64_t lower_ino(struct ovl_sb *os, struct dentry *lower)
+static uint64_t lower_ino(struct dentry *lower)
 {
 	struct kstat st;
-	if (vfs_dentry_getattr(lower, &st) < 0)
-		return lower->inode->ino;
-	if (st.dev == os->lower_dev)
-		return st.ino;
-	uint64_t tag = ((uint64_t)major(st.dev) * 31 + minor(st.dev)) & 0x3fff;
-	return (st.ino & ((1ULL << 48) - 1)) | (tag << 48);
+	return vfs_dentry_getattr(lower, &st) == 0 ? st.ino : lower->inode->ino;
 }
 
 /* Copies the real inode's attributes into the overlay inode, which the VFS reads directly
@@ -131,7 +127,7 @@ static struct inode *ovl_new_inode(struct superblock *sb, struct dentry *upper,
 	oi->upper = upper;
 	oi->lower = lower;
 	if (lower) {
-		oi->vfs.ino = lower_ino(OSB(sb), lower);
+		oi->vfs.ino = lower_ino(lower);
 	} else {
 		uint64_t origin = tmpfs_origin(upper->inode);
 		oi->vfs.ino = origin ? origin : (upper->inode->ino | OVL_UPPER_INO_BIT);
@@ -688,7 +684,8 @@ static int ovl_getattr(struct dentry *d, struct kstat *st)
 	int r = vfs_dentry_getattr(upper ? upper : lower, st);
 	if (r < 0)
 		return r;
-	st->dev = d->sb->dev;
+	if (upper || st->dev == OSB(d->sb)->lower_dev)
+		st->dev = d->sb->dev;
 	st->ino = d->inode->ino;
 	/* A merged directory is the image's directory with changes on top: its size and link
 	 * count are the lower one's (the upper copy is an in-memory stand-in). */

@@ -438,8 +438,8 @@ static int tmpfs_setattr(struct dentry *d, const struct iattr *attr);
 static int tmpfs_getattr(struct dentry *d, struct kstat *st)
 {
 	generic_fillattr(d->inode, st);
-	st->blocks = S_ISREG(st->mode) ? (int64_t)(ROUND_UP((uint64_t)st->size, PAGE_SIZE) / 512)
-				       : 0;
+	st->blocks =
+		S_ISREG(st->mode) ? (int64_t)(ROUND_UP((uint64_t)st->size, PAGE_SIZE) / 512) : 0;
 	return 0;
 }
 

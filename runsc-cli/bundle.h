@@ -1,0 +1,87 @@
+/*
+ * The OCI bundle: config.json parsed with json-c and validated, field by field, into the
+ * pieces runsc acts on. A wrong type or a missing required field is one error naming it.
+ */
+#ifndef CVISOR_RUNSC_BUNDLE_H
+#define CVISOR_RUNSC_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runsc-cli/error.h"
+
+/* The runtime-spec version runsc writes (spec, state), the one runc 1.1 writes. */
+#define OCI_VERSION "1.0.2-dev"
+
+struct json_object;
+
+struct oci_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
+struct oci_mount {
+	const char *destination; /* absolute */
+	const char *type;        /* may be NULL */
+	const char *source;      /* may be NULL */
+	const char **options;    /* NULL-terminated */
+};
+
+/* linux.namespaces types, as bits. */
+enum oci_namespace {
+	OCI_NS_PID = 1 << 0,
+	OCI_NS_NETWORK = 1 << 1,
+	OCI_NS_MOUNT = 1 << 2,
+	OCI_NS_IPC = 1 << 3,
+	OCI_NS_UTS = 1 << 4,
+	OCI_NS_USER = 1 << 5,
+	OCI_NS_CGROUP = 1 << 6,
+	OCI_NS_TIME = 1 << 7,
+};
+
+/*
+ * A loaded bundle. Strings point into the parsed JSON, which the struct owns; everything goes
+ * with bundle_free.
+ */
+struct bundle {
+	char *dir;    /* absolute path of the bundle directory */
+	char *rootfs; /* absolute path of root.path */
+	struct json_object *json;
+
+	const char *oci_version;
+	struct {
+		char **args; /* NULL-terminated, at least one */
+		char **env;  /* NULL-terminated, possibly empty */
+		const char *cwd;
+		uid_t uid;
+		gid_t gid;
+		gid_t *additional_gids;
+		size_t n_additional_gids;
+		int umask; /* -1: not given */
+		bool terminal;
+		struct oci_rlimit *rlimits;
+		size_t n_rlimits;
+		bool no_new_privileges;
+	} process;
+	bool root_readonly;
+	const char *hostname; /* NULL: not given */
+	struct oci_mount *mounts;
+	size_t n_mounts;
+	unsigned namespaces; /* enum oci_namespace bits */
+	const char **masked_paths;   /* NULL-terminated */
+	const char **readonly_paths; /* NULL-terminated */
+	struct json_object *annotations; /* an object of strings, or NULL */
+};
+
+/*
+ * Loads DIR/config.json and checks it; the root filesystem must be a directory. Fills *out
+ * (free with bundle_free) and returns 0, or -1 with *err naming the field that is wrong.
+ */
+int bundle_load(const char *dir, struct bundle **out, struct cli_error **err);
+/* Parses and checks config.json text (no file access); dir is recorded, not used. */
+int bundle_parse(const char *dir, const char *text, struct bundle **out, struct cli_error **err);
+void bundle_free(struct bundle *b);
+
+#endif
