@@ -9,5 +9,7 @@ const struct platform_ops *platform_lookup(const char *name)
 {
 	if (strcmp(name, "ptrace") == 0)
 		return &platform_ptrace;
+	if (strcmp(name, "systrap") == 0)
+		return &platform_systrap;
 	return NULL;
 }

@@ -1,6 +1,6 @@
 /*
- * How guest code runs and traps: one interface, one implementation per platform (ptrace now,
- * systrap next). An address space is a stub host process; a context is one guest thread in it.
+ * How guest code runs and traps: one interface, one implementation per platform (ptrace,
+ * systrap). An address space is a stub host process; a context is one guest thread in it.
  * Every call on an address space is made from the host thread that runs its tasks.
  */
 #ifndef CVISOR_PLATFORM_H
@@ -52,6 +52,7 @@ struct platform_ops {
 };
 
 extern const struct platform_ops platform_ptrace;
+extern const struct platform_ops platform_systrap;
 
 /* The platform chosen at start (--platform). */
 extern const struct platform_ops *platform;

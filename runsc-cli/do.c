@@ -50,8 +50,9 @@ int cmd_do(struct global_flags *g, int argc, char **argv)
 		do_usage();
 		return 2;
 	}
-	if (strcmp(g->platform, "ptrace") != 0) {
-		fprintf(stderr, "runsc do: unknown platform %s (available: ptrace)\n", g->platform);
+	if (strcmp(g->platform, "ptrace") != 0 && strcmp(g->platform, "systrap") != 0) {
+		fprintf(stderr, "runsc do: unknown platform %s (available: systrap, ptrace)\n",
+			g->platform);
 		return 2;
 	}
 	if (strcmp(g->network, "none") != 0) {
@@ -60,6 +61,7 @@ int cmd_do(struct global_flags *g, int argc, char **argv)
 		return 2;
 	}
 	cfg.debug_fd = -1;
+	cfg.control_fd = cfg.ready_fd = cfg.umask = -1;
 	if (g->debug_log) {
 		cfg.debug_fd = open(g->debug_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (cfg.debug_fd < 0) {

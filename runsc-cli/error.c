@@ -122,8 +122,11 @@ int cli_error_report(struct cli_error *err)
 		fprintf(stderr, "runsc: out of memory\n");
 		return 1;
 	}
-	fprintf(stderr, "runsc: %s\n", err->msg);
-	write_log(err->msg);
+	/* An empty message: whoever failed (the sentry) has said why already. */
+	if (err->msg[0]) {
+		fprintf(stderr, "runsc: %s\n", err->msg);
+		write_log(err->msg);
+	}
 	status = err->status;
 	cli_error_free(err);
 	return status;

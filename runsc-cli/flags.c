@@ -24,6 +24,8 @@ static const struct flag_def defs[] = {
 	F("network", STRING, network, "network: none"),
 	F("strace", BOOL, strace, "log every guest syscall"),
 	F("debug-log", STRING, debug_log, "write debug logs (and --strace) to FILE"),
+	F("systemd-cgroup", BOOL, systemd_cgroup, "accepted for runc's callers; no effect yet"),
+	F("rootless", STRING, rootless, "accepted for runc's callers (true|false|auto)"),
 };
 
 void global_flags_usage(void)

@@ -13,6 +13,8 @@ struct global_flags {
 	const char *network;    /* --network none */
 	bool strace;            /* --strace */
 	const char *debug_log;  /* --debug-log FILE */
+	bool systemd_cgroup;    /* --systemd-cgroup: accepted, as runc's; cgroups are not managed yet */
+	const char *rootless;   /* --rootless true|false|auto: accepted, as runc's */
 };
 
 /*

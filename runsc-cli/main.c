@@ -4,24 +4,39 @@
 #include <string.h>
 
 #include "lib/proctitle.h"
+#include "runsc-cli/bundle.h"
+#include "runsc-cli/commands.h"
 #include "runsc-cli/flags.h"
 
 #define CVISOR_VERSION "0.1.0"
 
 struct command {
 	const char *name;
-	int (*run)(struct global_flags *g, int argc, char **argv);
+	int (*run)(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 	const char *help;
 };
 
+/* runsc do prints its own messages (it predates struct cli_error). */
+static int run_do(struct global_flags *g, int argc, char **argv, struct cli_error **err)
+{
+	return cmd_do(g, argc, argv);
+}
+
 static const struct command commands[] = {
-	{ "do", cmd_do, "run a command in a one-shot sandbox over the host's root" },
+	{ "do", run_do, "run a command in a one-shot sandbox over the host's root" },
+	{ "create", cmd_create, "create a container from a bundle; start runs it" },
+	{ "start", cmd_start, "run the program of a created container" },
+	{ "run", cmd_run, "create and start a container (waits for it unless --detach)" },
+	{ "state", cmd_state, "print a container's OCI state" },
+	{ "kill", cmd_kill, "send a signal to a container's init (--all: to every process)" },
+	{ "delete", cmd_delete, "remove a container (--force: even a running one)" },
+	{ "list", cmd_list, "list the containers under --root" },
+	{ "spec", cmd_spec, "write runc's default config.json" },
 };
 
 /* runc's commands that are not built yet: named so a caller gets a clear answer. */
 static const char *const planned[] = {
-	"create", "start", "run", "exec", "state", "kill", "delete", "list", "ps", "pause",
-	"resume", "events", "spec", "update", "checkpoint", "restore", "features",
+	"exec", "ps", "pause", "resume", "events", "update", "checkpoint", "restore", "features",
 };
 
 static void usage(FILE *out)
@@ -47,7 +62,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
-			printf("runsc version " CVISOR_VERSION " (cvisor)\nspec: 1.1.0\n");
+			printf("runsc version " CVISOR_VERSION " (cvisor)\nspec: " OCI_VERSION "\n");
 			return 0;
 		}
 		r = global_flag_parse(&g, argc, argv, &i);
@@ -63,9 +78,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].run(&g, argc - i, argv + i);
+	cli_error_set_log(g.log, g.log_format);
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		struct cli_error *err = NULL;
+		int code;
+
+		if (strcmp(argv[i], commands[c].name))
+			continue;
+		code = commands[c].run(&g, argc - i, argv + i, &err);
+		/* The one place where a command's error is printed. */
+		return code < 0 ? cli_error_report(err) : code;
+	}
 	for (size_t c = 0; c < sizeof(planned) / sizeof(planned[0]); c++) {
 		if (!strcmp(argv[i], planned[c])) {
 			fprintf(stderr, "runsc: command %s is not implemented yet\n", argv[i]);

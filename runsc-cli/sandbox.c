@@ -73,26 +73,29 @@ static void reap(pid_t pid, int *status)
 		;
 }
 
-int sandbox_run(const char *root, struct sentry_config *cfg)
+int sandbox_start(struct sandbox *sb, const char *root, struct sentry_config *cfg,
+		  struct cli_error **err)
 {
 	char empty_root[] = "/tmp/runsc-root-XXXXXX";
 	int sv[2], to_sentry[2], from_sentry[2];
 	struct sigaction sa;
-	int status = 0, code;
 	char c;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		fprintf(stderr, "runsc: socketpair: %s\n", strerror(errno));
-		return 125;
-	}
+	got_signal = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return cli_error_errno(err, errno, 125, "socketpair");
 	if (!mkdtemp(empty_root)) {
-		fprintf(stderr, "runsc: cannot make the sentry's empty root: %s\n", strerror(errno));
-		return 125;
+		cli_error_errno(err, errno, 125, "cannot make the sentry's empty root");
+		goto close_sv;
 	}
 	chmod(empty_root, 0755);
-	if (pipe2(to_sentry, O_CLOEXEC) < 0 || pipe2(from_sentry, O_CLOEXEC) < 0) {
-		rmdir(empty_root);
-		return 125;
+	if (pipe2(to_sentry, O_CLOEXEC) < 0) {
+		cli_error_errno(err, errno, 125, "pipe");
+		goto rm_root;
+	}
+	if (pipe2(from_sentry, O_CLOEXEC) < 0) {
+		cli_error_errno(err, errno, 125, "pipe");
+		goto close_to;
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -103,8 +106,8 @@ int sandbox_run(const char *root, struct sentry_config *cfg)
 
 	gofer_pid = fork();
 	if (gofer_pid < 0) {
-		rmdir(empty_root);
-		return 125;
+		cli_error_errno(err, errno, 125, "cannot start the gofer");
+		goto close_from;
 	}
 	if (gofer_pid == 0) {
 		signal(SIGINT, SIG_IGN);
@@ -126,16 +129,19 @@ int sandbox_run(const char *root, struct sentry_config *cfg)
 			     0, 0, 0, 0);
 	if (sentry_pid == 0)
 		sentry_main(cfg);
-	if (sentry_pid < 0) {
-		fprintf(stderr, "runsc: cannot start the sentry: %s\n", strerror(errno));
-		kill(gofer_pid, SIGKILL);
-		reap(gofer_pid, &status);
-		rmdir(empty_root);
-		return 125;
-	}
 	close(sv[0]);
 	close(to_sentry[0]);
 	close(from_sentry[1]);
+	if (sentry_pid < 0) {
+		cli_error_errno(err, errno, 125, "cannot start the sentry");
+		kill(gofer_pid, SIGKILL);
+		reap(gofer_pid, &(int){ 0 });
+		gofer_pid = 0;
+		close(to_sentry[1]);
+		close(from_sentry[0]);
+		rmdir(empty_root);
+		return -1;
+	}
 	if (map_user_namespace(sentry_pid) < 0) {
 		fprintf(stderr, "runsc: cannot map the sentry's user namespace\n");
 		kill(sentry_pid, SIGKILL);
@@ -148,11 +154,33 @@ int sandbox_run(const char *root, struct sentry_config *cfg)
 		;
 	close(from_sentry[0]);
 	rmdir(empty_root);
+	sb->gofer_pid = gofer_pid;
+	sb->sentry_pid = sentry_pid;
+	return 0;
 
-	reap(sentry_pid, &status);
+close_from:
+	close(from_sentry[0]);
+	close(from_sentry[1]);
+close_to:
+	close(to_sentry[0]);
+	close(to_sentry[1]);
+rm_root:
+	rmdir(empty_root);
+close_sv:
+	close(sv[0]);
+	close(sv[1]);
+	return -1;
+}
+
+int sandbox_wait(struct sandbox *sb)
+{
+	int status = 0, code;
+
+	reap(sb->sentry_pid, &status);
 	sentry_pid = 0;
 	/* The gofer ends when the sentry's end of the connection closes. */
-	reap(gofer_pid, &(int){ 0 });
+	reap(sb->gofer_pid, &(int){ 0 });
+	gofer_pid = 0;
 
 	if (got_signal)
 		return 128 + got_signal;
@@ -161,4 +189,16 @@ int sandbox_run(const char *root, struct sentry_config *cfg)
 	code = WTERMSIG(status);
 	fprintf(stderr, "runsc: the sentry was killed by signal %d\n", code);
 	return 128 + code;
+}
+
+int sandbox_run(const char *root, struct sentry_config *cfg)
+{
+	struct cli_error *err = NULL;
+	struct sandbox sb;
+
+	if (sandbox_start(&sb, root, cfg, &err) < 0) {
+		cli_error_report(err);
+		return 125;
+	}
+	return sandbox_wait(&sb);
 }

@@ -28,10 +28,15 @@ static struct task *init_task;
 /* Whether init runs; only the control thread reads or writes it after control_start. */
 static bool started;
 
+/*
+ * Replies that must reach runsc before the sandbox can end (a signal that kills init, a start
+ * of a program that exits at once) are sent under kernel_lock: init's exit takes it before it
+ * ends the process. MSG_DONTWAIT keeps that short; a reply is far below the socket's buffer.
+ */
 static void reply(int fd, const char *msg, size_t len)
 {
 	/* A client gone meanwhile is its own problem: nothing to do about it here. */
-	if (send(fd, msg, len, MSG_NOSIGNAL) < 0)
+	if (send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("control: reply: %s", strerror(errno));
 }
 
@@ -67,12 +72,11 @@ static void signal_unstarted(int fd, int sig)
 {
 	enum sig_default action = signal_default_action(sig);
 
+	reply_str(fd, "ok");
 	if (sig == SIGKILL || action == SIG_DFL_TERM || action == SIG_DFL_CORE) {
-		reply_str(fd, "ok");
 		close(fd);
 		kernel_shutdown(sig);
 	}
-	reply_str(fd, "ok");
 }
 
 static void signal_init(int fd, int sig)
@@ -81,12 +85,8 @@ static void signal_init(int fd, int sig)
 
 	pthread_mutex_lock(&kernel_lock);
 	err = task_group_send_signal_locked(init_task, sig, NULL);
+	reply_str(fd, err < 0 ? "error cannot queue the signal" : "ok");
 	pthread_mutex_unlock(&kernel_lock);
-	if (err < 0) {
-		reply_str(fd, "error cannot queue the signal");
-		return;
-	}
-	reply_str(fd, "ok");
 }
 
 static void signal_all(int fd, int sig)
@@ -98,8 +98,8 @@ static void signal_all(int fd, int sig)
 			task_group_send_signal_locked(t, sig, NULL);
 	}
 	task_group_send_signal_locked(init_task, sig, NULL);
-	pthread_mutex_unlock(&kernel_lock);
 	reply_str(fd, "ok");
+	pthread_mutex_unlock(&kernel_lock);
 }
 
 static void ps(int fd)
@@ -127,7 +127,7 @@ static void ps(int fd)
 				*c = '?';
 		n = snprintf(buf + len, CONTROL_REPLY_MAX - len, "\n%d %d %u %c %llu %s", t->tgid,
 			     t->parent ? t->parent->tgid : 0, (unsigned)t->creds.uid,
-			     (LOAD(&t->sig.jobctl) & JOBCTL_STOPPED) ? 'S' : 'R',
+			     (__atomic_load_n(&t->sig.jobctl, __ATOMIC_ACQUIRE) & JOBCTL_STOPPED) ? 'S' : 'R',
 			     (unsigned long long)(t->start_time_ns - kernel_boot_ns),
 			     comm[0] ? comm : "?");
 		if (n < 0 || (size_t)n >= CONTROL_REPLY_MAX - len)
@@ -147,6 +147,7 @@ static void start(int fd)
 		reply_str(fd, "error the container is already started");
 		return;
 	}
+	pthread_mutex_lock(&kernel_lock);
 	err = task_start(init_task);
 	if (err < 0) {
 		char msg[128];
@@ -157,6 +158,7 @@ static void start(int fd)
 	}
 	started = true;
 	reply_str(fd, "ok");
+	pthread_mutex_unlock(&kernel_lock);
 }
 
 static void serve(int fd)

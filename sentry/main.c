@@ -25,6 +25,7 @@
 #include "sentry/loader/loader.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
+#include "sentry/control.h"
 #include "sentry/sentry.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/vfs.h"
@@ -71,12 +72,24 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 		die(125, "sentry: out of memory");
 	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = cfg->uid;
 	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = cfg->gid;
+	t->creds.ngroups = MIN(cfg->ngroups, NGROUPS_MAX_GUEST);
+	for (int i = 0; i < t->creds.ngroups; i++)
+		t->creds.groups[i] = cfg->groups[i];
 	for (int r = 0; r < (int)(sizeof(t->rlimits) / sizeof(t->rlimits[0])); r++) {
 		if (getrlimit(r, &rl) < 0)
 			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
 		t->rlimits[r] = rl;
 	}
 	t->rlimits[RLIMIT_NOFILE].rlim_cur = MIN(t->rlimits[RLIMIT_NOFILE].rlim_cur, 1024);
+	/* A bundle's process.rlimits replace these, as runc's setrlimit calls would. */
+	for (int i = 0; i < cfg->nrlimits; i++) {
+		const struct sentry_rlimit *l = &cfg->rlimits[i];
+
+		if (l->resource < 0 || l->resource >= (int)ARRAY_SIZE(t->rlimits))
+			continue;
+		t->rlimits[l->resource].rlim_cur = l->soft;
+		t->rlimits[l->resource].rlim_max = l->hard;
+	}
 	t->sighand = sighand_new();
 	t->files = fdtable_new();
 	t->fs = fs;
@@ -145,7 +158,7 @@ int sentry_main(const struct sentry_config *cfg)
 		die(125, "sentry: platform %s: %s", platform->name, strerror(-err));
 	if ((err = gofer_client_new(cfg->gofer_fd, &gofer)) < 0)
 		die(125, "sentry: gofer connection: %s", strerror(-err));
-	if ((err = vfs_setup_root(gofer, &fs)) < 0)
+	if ((err = vfs_setup_root(gofer, cfg->readonly_root, &fs)) < 0)
 		die(125, "sentry: cannot mount the root file system: %s", strerror(-err));
 	if ((err = procfs_mount(fs)) < 0)
 		die(125, "sentry: cannot mount /proc: %s", strerror(-err));
@@ -153,6 +166,8 @@ int sentry_main(const struct sentry_config *cfg)
 		die(125, "sentry: cannot confine itself: %s", strerror(-err));
 
 	init = make_init_task(cfg, fs);
+	if (cfg->umask >= 0)
+		fs->umask = cfg->umask & 0777;
 	current_task = init;
 	set_cwd(init, cfg->cwd);
 	err = loader_resolve_command(init, cfg->argv[0], cfg->envp, path, sizeof(path));
@@ -162,7 +177,13 @@ int sentry_main(const struct sentry_config *cfg)
 	if (err < 0)
 		die(err == -ENOENT ? 127 : 126, "%s: %s", cfg->argv[0], strerror(-err));
 	current_task = NULL;
-	if ((err = task_start(init)) < 0)
+	/* runsc's OCI commands reach the sandbox through the control channel, which holds the
+	 * guest back until "start" after runsc create. */
+	if (cfg->control_fd >= 0)
+		err = control_start(cfg, init);
+	else
+		err = task_start(init);
+	if (err < 0)
 		die(125, "sentry: cannot start the first task: %s", strerror(-err));
 	/* The first task's exit ends the process (kernel_shutdown); this thread only waits. */
 	for (;;)

@@ -1,7 +1,8 @@
 /*
  * The sentry's own seccomp allow-list: the host syscalls the sentry needs to run guests and
  * nothing that opens a path. The stubs inherit it; their guest syscalls never reach it
- * (PTRACE_SYSEMU stops them first), only the mmap/munmap/mprotect the sentry makes them run.
+ * (PTRACE_SYSEMU stops them first; systrap's stub filter traps them), only the stub code's own:
+ * mmap/munmap/mprotect for the sentry, and systrap's futex, rt_sigreturn and arch_prctl.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -37,6 +38,9 @@ static const int sentry_syscalls[] = {
 	SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(membarrier), SCMP_SYS(getdents64), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(pause), SCMP_SYS(seccomp),
+	SCMP_SYS(arch_prctl),
+	/* the control channel (sentry/control.c): connections on the socket runsc handed over */
+	SCMP_SYS(accept4),
 };
 
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)

@@ -37,6 +37,11 @@ long path_in(struct task *t, char *buf /* PATH_MAX */, uint64_t addr, bool allow
 /* Writes the architecture's struct stat for st (syscalls/<arch>_stat.c). */
 int stat_copy_out(struct task *t, uint64_t addr, const struct kstat *st);
 
+/* The architecture's struct epoll_event (syscalls/<arch>_epoll.c). */
+struct epoll_result;
+int epoll_event_copy_in(struct task *t, uint64_t addr, uint32_t *events, uint64_t *data);
+int epoll_events_copy_out(struct task *t, uint64_t addr, const struct epoll_result *r, int n);
+
 /* dev_t from the guest's 32-bit encoding (Linux's new_decode_dev). */
 dev_t guest_decode_dev(uint32_t dev);
 

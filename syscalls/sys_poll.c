@@ -1,15 +1,17 @@
-/* poll, ppoll, select, pselect6: readiness from each file's poll hook, sleeping on all of
- * their wait queues at once. */
+/* poll, ppoll, select, pselect6 and the epoll calls: readiness from each file's poll hook,
+ * sleeping on all of their wait queues at once. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <time.h>
 
 #include "lib/util.h"
+#include "sentry/fs/anon/anon.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/waitqueue.h"
@@ -395,5 +397,120 @@ SYSCALL_DEFINE(pselect6)
 		struct timespec left = time_left(&deadline);
 		copy_out(t, uts, &left, sizeof(left));
 	}
+	return r;
+}
+
+/* ---- epoll ---- */
+
+/* Results gathered per epoll_wait at most: a bigger maxevents gets fewer, which is allowed. */
+#define EPOLL_BATCH_MAX 1024
+
+static long do_epoll_create(struct task *t, int flags)
+{
+	if (flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+	struct file *f;
+	long r = epoll_create_file(0, &f);
+	if (r < 0)
+		return r;
+	r = fd_install(t->files, f, flags & EPOLL_CLOEXEC);
+	file_put(f);
+	return r;
+}
+
+SYSCALL_DEFINE(epoll_create)
+{
+	if ((int)a[0] <= 0)
+		return -EINVAL;
+	return do_epoll_create(t, 0);
+}
+
+SYSCALL_DEFINE(epoll_create1)
+{
+	return do_epoll_create(t, (int)a[0]);
+}
+
+SYSCALL_DEFINE(epoll_ctl)
+{
+	int epfd = (int)a[0], op = (int)a[1], fd = (int)a[2];
+	uint32_t events = 0;
+	uint64_t data = 0;
+	if (op != EPOLL_CTL_DEL && epoll_event_copy_in(t, a[3], &events, &data) < 0)
+		return -EFAULT;
+	struct file *ep = fdget(t, epfd);
+	if (!ep)
+		return -EBADF;
+	struct file *target = fdget(t, fd);
+	long r = target ? epoll_ctl_file(ep, op, fd, target, events, data) : -EBADF;
+	if (target)
+		file_put(target);
+	file_put(ep);
+	return r;
+}
+
+static long do_epoll_wait(struct task *t, int epfd, uint64_t uevents, int maxevents,
+			  const struct timespec *deadline, bool zero)
+{
+	if (maxevents <= 0 || (size_t)maxevents > INT_MAX / 16)
+		return -EINVAL;
+	struct file *ep = fdget(t, epfd);
+	if (!ep)
+		return -EBADF;
+	int n = MIN(maxevents, EPOLL_BATCH_MAX);
+	struct epoll_result *res = calloc((size_t)n, sizeof(*res));
+	long r = res ? epoll_wait_file(t, ep, res, n, deadline, zero) : -ENOMEM;
+	if (r > 0 && epoll_events_copy_out(t, uevents, res, (int)r) < 0)
+		r = -EFAULT;
+	free(res);
+	file_put(ep);
+	return r;
+}
+
+/* epoll_wait's timeout in milliseconds: < 0 waits for ever. */
+static long epoll_wait_ms(struct task *t, const uint64_t a[6], int ms)
+{
+	struct timespec deadline;
+	bool zero = ms == 0;
+	if (ms > 0) {
+		struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
+		make_deadline(&rel, &deadline, &zero);
+	}
+	return do_epoll_wait(t, (int)a[0], a[1], (int)a[2], ms > 0 ? &deadline : NULL, zero);
+}
+
+SYSCALL_DEFINE(epoll_wait)
+{
+	return epoll_wait_ms(t, a, (int)a[3]);
+}
+
+SYSCALL_DEFINE(epoll_pwait)
+{
+	bool masked;
+	long r = take_sigmask(t, a[4], a[5], &masked);
+	if (r < 0)
+		return r;
+	r = epoll_wait_ms(t, a, (int)a[3]);
+	if (masked)
+		task_restore_sigmask_unless(t, r == -EINTR);
+	return r;
+}
+
+SYSCALL_DEFINE(epoll_pwait2)
+{
+	struct timespec rel, deadline;
+	bool zero = false, has_timeout = a[3] != 0;
+	if (has_timeout) {
+		if (copy_in(t, &rel, a[3], sizeof(rel)) < 0)
+			return -EFAULT;
+		if (!make_deadline(&rel, &deadline, &zero))
+			return -EINVAL;
+	}
+	bool masked;
+	long r = take_sigmask(t, a[4], a[5], &masked);
+	if (r < 0)
+		return r;
+	r = do_epoll_wait(t, (int)a[0], a[1], (int)a[2], has_timeout ? &deadline : NULL, zero);
+	if (masked)
+		task_restore_sigmask_unless(t, r == -EINTR);
 	return r;
 }

@@ -80,7 +80,8 @@ SYSCALL_DEFINE(statx)
 		return r;
 	struct statx sx;
 	memset(&sx, 0, sizeof(sx));
-	sx.stx_mask = STATX_BASIC_STATS | STATX_BTIME;
+	/* No birth time: the filesystems do not keep one. */
+	sx.stx_mask = STATX_BASIC_STATS;
 	sx.stx_blksize = st.blksize;
 	sx.stx_nlink = (uint32_t)st.nlink;
 	sx.stx_uid = st.uid;
@@ -90,7 +91,6 @@ SYSCALL_DEFINE(statx)
 	sx.stx_size = (uint64_t)st.size;
 	sx.stx_blocks = (uint64_t)st.blocks;
 	sx.stx_atime = (struct statx_timestamp){ st.atime.tv_sec, (uint32_t)st.atime.tv_nsec, 0 };
-	sx.stx_btime = (struct statx_timestamp){ st.btime.tv_sec, (uint32_t)st.btime.tv_nsec, 0 };
 	sx.stx_ctime = (struct statx_timestamp){ st.ctime.tv_sec, (uint32_t)st.ctime.tv_nsec, 0 };
 	sx.stx_mtime = (struct statx_timestamp){ st.mtime.tv_sec, (uint32_t)st.mtime.tv_nsec, 0 };
 	sx.stx_rdev_major = major(st.rdev);

@@ -219,7 +219,6 @@ void generic_fillattr(struct inode *inode, struct kstat *st)
 	st->atime = inode->atime;
 	st->mtime = inode->mtime;
 	st->ctime = inode->ctime;
-	st->btime = inode->ctime;
 	pthread_mutex_unlock(&inode->lock);
 }
 

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 
 #include "lib/util.h"
+#include "sentry/fs/anon/anon.h"
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/internal.h"
@@ -57,6 +58,8 @@ void file_put(struct file *f)
 {
 	if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (__atomic_load_n(&f->ep_links, __ATOMIC_ACQUIRE))
+		eventpoll_release_file(f);
 	if (f->ops->release)
 		f->ops->release(f);
 	path_put(&f->path);
@@ -110,6 +113,12 @@ int vfs_open_special(struct file *f)
 		return fifo_open(f);
 	if (!S_ISCHR(mode))
 		return -ENXIO; /* block devices and sockets cannot be opened */
+	if (f->inode->fops) {
+		/* A device inode that knows how it is read (a host terminal named in /dev/pts). */
+		f->ops = f->inode->fops;
+		f->mode |= FMODE_STREAM;
+		return 0;
+	}
 	unsigned int major = major(f->inode->rdev), minor = minor(f->inode->rdev);
 	struct chrdev dev = { 0 };
 	pthread_mutex_lock(&chrdev_lock);
@@ -360,7 +369,7 @@ static bool file_has_pos(struct file *f)
 	return !(f->mode & FMODE_STREAM);
 }
 
-ssize_t vfs_readv(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
+static ssize_t do_readv(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
 {
 	if (!(f->mode & FMODE_READ))
 		return -EBADF;
@@ -391,7 +400,15 @@ ssize_t vfs_readv(struct file *f, const struct iovec *iov, int iovcnt, const int
 	return r;
 }
 
-ssize_t vfs_writev(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
+ssize_t vfs_readv(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
+{
+	ssize_t r = do_readv(f, iov, iovcnt, pos);
+	if (__atomic_load_n(&f->ep_links, __ATOMIC_ACQUIRE))
+		eventpoll_rearm_file(f);
+	return r;
+}
+
+static ssize_t do_writev(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
 {
 	if (!(f->mode & FMODE_WRITE))
 		return -EBADF;
@@ -417,6 +434,14 @@ ssize_t vfs_writev(struct file *f, const struct iovec *iov, int iovcnt, const in
 	if (r > 0)
 		f->pos = p;
 	pthread_mutex_unlock(&f->pos_lock);
+	return r;
+}
+
+ssize_t vfs_writev(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
+{
+	ssize_t r = do_writev(f, iov, iovcnt, pos);
+	if (__atomic_load_n(&f->ep_links, __ATOMIC_ACQUIRE))
+		eventpoll_rearm_file(f);
 	return r;
 }
 

@@ -19,7 +19,7 @@ static int mount_new_sb(struct fs_context *fs, const char *path, struct superblo
 	return r;
 }
 
-int vfs_setup_root(struct gofer_client *gofer, struct fs_context **out)
+int vfs_setup_root(struct gofer_client *gofer, bool readonly, struct fs_context **out)
 {
 	dev_register_devices();
 	struct superblock *lower;
@@ -34,7 +34,7 @@ int vfs_setup_root(struct gofer_client *gofer, struct fs_context **out)
 		sb_put(upper);
 	if (!root_sb)
 		return -ENOMEM;
-	r = vfs_mount_at(NULL, root_sb, 0);
+	r = vfs_mount_at(NULL, root_sb, readonly ? MNT_RDONLY : 0);
 	sb_put(root_sb);
 	if (r < 0)
 		return r;

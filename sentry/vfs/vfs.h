@@ -28,6 +28,7 @@ struct dentry;
 struct mount;
 struct file;
 struct path;
+struct epitem;
 
 /*
  * How to add a filesystem (procfs, sysfs, devpts ...):
@@ -54,7 +55,7 @@ struct kstat {
 	uint64_t dev, ino, nlink, rdev; /* dev/rdev in the kernel's makedev() encoding */
 	uint32_t mode, uid, gid, blksize;
 	int64_t size, blocks; /* blocks in 512-byte units */
-	struct timespec atime, mtime, ctime, btime;
+	struct timespec atime, mtime, ctime;
 };
 
 /* Attribute changes for inode_ops.setattr; times are absolute (the VFS resolves UTIME_NOW). */
@@ -318,8 +319,10 @@ void fs_context_cwd(struct fs_context *fs, struct path *out);
 int fs_context_cwd_path(struct fs_context *fs, char *buf, size_t len);
 
 /* Builds the sandbox's tree: / = overlay(gofer root, tmpfs), devfs on /dev, tmpfs on
- * /dev/shm. Returns the initial context (root = cwd = /, umask 022). */
-int vfs_setup_root(struct gofer_client *gofer, struct fs_context **out);
+ * /dev/shm. readonly: / is mounted MNT_RDONLY (writes fail with EROFS; /dev, /dev/shm and
+ * later mounts stay writable, as with runc's readonly root). Returns the initial context
+ * (root = cwd = /, umask 022). */
+int vfs_setup_root(struct gofer_client *gofer, bool readonly, struct fs_context **out);
 /* Mounts sb on path (resolved from fs's root; created as a directory when missing). */
 int vfs_mount_fs(struct fs_context *fs, const char *path, struct superblock *sb);
 /* The same with an explicit parent mount and mountpoint. */
@@ -490,13 +493,16 @@ struct file {
 			     * F_SETFL changes them: read and written atomically */
 	unsigned int mode;  /* FMODE_*, fixed */
 	/* Guards pos; held across read/write/lseek/getdents of a file with a position so the
-	 * position moves atomically (Linux's f_pos_lock). Taken after the fd table lock. */
+	 * position moves atomically (Linux's f_pos_lock). See the lock order. */
 	pthread_mutex_t pos_lock;
 	int64_t pos;
 	struct path path;    /* references; an internal mount for pipes and host files */
 	struct inode *inode; /* path.dentry->inode */
 	const struct file_ops *ops;
 	void *priv;
+	/* The epoll items watching this file (sentry/fs/anon/epoll.c's lock guards it): they
+	 * go when the file is released, as Linux's. */
+	struct epitem *ep_links;
 };
 
 /* A new file on path (takes references) with ops; refs = 1. For filesystems and anon files. */

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "sentry/fs/anon/anon.h"
 #include "sentry/fs/dev/dev.h"
 #include "sentry/fs/host/host.h"
 #include "sentry/fs/overlay/overlay.h"
@@ -1197,6 +1200,107 @@ START_TEST(test_hostfile)
 }
 END_TEST
 
+/* ---- eventfd and epoll ---- */
+
+struct ep_thread {
+	struct file *ep;
+	struct task *t;
+	int result;
+	struct epoll_result ev[4];
+};
+
+static void *ep_waiter_main(void *arg)
+{
+	struct ep_thread *et = arg;
+	current_task = et->t;
+	et->result = epoll_wait_file(et->t, et->ep, et->ev, 4, NULL, false);
+	return NULL;
+}
+
+START_TEST(test_epoll)
+{
+	setup_tmpfs_root();
+	struct file *efd, *ep, *r, *w, *reg;
+	ck_assert_int_eq(eventfd_create(2, O_NONBLOCK | EFD_SEMAPHORE, &efd), 0);
+	char path[64];
+	ck_assert_int_gt(file_path(efd, path, sizeof(path)), 0);
+	ck_assert_str_eq(path, "anon_inode:[eventfd]");
+	uint64_t v;
+	struct iovec iov = { &v, sizeof(v) };
+	ck_assert_int_eq(vfs_readv(efd, &iov, 1, NULL), 8); /* semaphore: one at a time */
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(vfs_readv(efd, &iov, 1, NULL), 8);
+	ck_assert_int_eq(vfs_readv(efd, &iov, 1, NULL), -EAGAIN);
+	v = UINT64_MAX;
+	ck_assert_int_eq(vfs_writev(efd, &iov, 1, NULL), -EINVAL);
+	v = UINT64_MAX - 1;
+	ck_assert_int_eq(vfs_writev(efd, &iov, 1, NULL), 8);
+	v = 1;
+	ck_assert_int_eq(vfs_writev(efd, &iov, 1, NULL), -EAGAIN); /* full */
+	iov.iov_len = 4;
+	ck_assert_int_eq(vfs_readv(efd, &iov, 1, NULL), -EINVAL);
+	iov.iov_len = 8;
+
+	ck_assert_int_eq(epoll_create_file(0, &ep), 0);
+	ck_assert_int_eq(pipe_create(O_NONBLOCK, &r, &w), 0);
+	ck_assert_int_eq(mkfile("/f", "x", 0644), 0);
+	ck_assert_int_eq(vfs_open(T, AT_FDCWD, "/f", O_RDONLY, 0, &reg), 0);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_ADD, 3, r, EPOLLIN, 30), 0);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_ADD, 3, r, EPOLLIN, 30), -EEXIST);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_ADD, 4, reg, EPOLLIN, 40), -EPERM);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_ADD, 5, ep, EPOLLIN, 50), -EINVAL);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_MOD, 6, w, EPOLLOUT, 60), -ENOENT);
+	ck_assert_int_eq(epoll_ctl_file(r, EPOLL_CTL_ADD, 6, w, EPOLLOUT, 60), -EINVAL);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_ADD, 7, efd, EPOLLIN | EPOLLET, 70), 0);
+
+	struct epoll_result ev[4];
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 1); /* efd is full */
+	ck_assert_uint_eq(ev[0].data, 70);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 0); /* edge already seen */
+
+	/* level-triggered: reported while data remains; one-shot: once */
+	struct iovec one = { "z", 1 };
+	ck_assert_int_eq(vfs_writev(w, &one, 1, NULL), 1);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 1);
+	ck_assert_uint_eq(ev[0].events, EPOLLIN);
+	ck_assert_uint_eq(ev[0].data, 30);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 1);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_MOD, 3, r, EPOLLIN | EPOLLONESHOT, 31), 0);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 1);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 0);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_MOD, 3, r, EPOLLIN, 32), 0);
+	char c;
+	struct iovec in = { &c, 1 };
+	ck_assert_int_eq(vfs_readv(r, &in, 1, NULL), 1);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 0);
+
+	/* a waiter sleeps until a watched file becomes ready */
+	struct ep_thread et = { .ep = ep, .t = new_task(0) };
+	pthread_t thr;
+	ck_assert_int_eq(pthread_create(&thr, NULL, ep_waiter_main, &et), 0);
+	usleep(50000);
+	ck_assert_int_eq(vfs_writev(w, &one, 1, NULL), 1);
+	pthread_join(thr, NULL);
+	ck_assert_int_eq(et.result, 1);
+	ck_assert_uint_eq(et.ev[0].data, 32);
+
+	/* closing the last reference to a watched file drops its item */
+	file_put(r);
+	file_put(w);
+	ck_assert_int_eq(epoll_wait_file(T, ep, ev, 4, NULL, true), 0);
+
+	/* epoll inside epoll: no loops */
+	struct file *ep2;
+	ck_assert_int_eq(epoll_create_file(0, &ep2), 0);
+	ck_assert_int_eq(epoll_ctl_file(ep2, EPOLL_CTL_ADD, 9, ep, EPOLLIN, 90), 0);
+	ck_assert_int_eq(epoll_ctl_file(ep, EPOLL_CTL_ADD, 10, ep2, EPOLLIN, 100), -ELOOP);
+	file_put(ep);
+	file_put(ep2);
+	file_put(efd);
+	file_put(reg);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
 	Suite *s = suite_create("vfs");
@@ -1222,6 +1326,7 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, test_pipe_blocking);
 	tcase_add_test(tc, test_fifo);
 	tcase_add_test(tc, test_hostfile);
+	tcase_add_test(tc, test_epoll);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("overlay");

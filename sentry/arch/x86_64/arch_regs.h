@@ -7,11 +7,15 @@
 
 #define ARCH_NAME "x86_64"
 #define ARCH_ELF_MACHINE 62 /* EM_X86_64 */
-/* Highest user address + 1 (47-bit address space) and where the stub's code page lives. */
+/*
+ * Highest user address + 1 (47-bit address space), and the stub's region: guest mappings end
+ * at ARCH_STUB_ADDR; above it, up to ARCH_TASK_SIZE, the platform's pages (its code page, and
+ * systrap's per-thread slots, 16 MiB for up to 254 stub threads).
+ */
 #define ARCH_TASK_SIZE 0x7ffffffff000UL
-#define ARCH_STUB_ADDR 0x7fffffffe000UL
+#define ARCH_STUB_ADDR 0x7fffff000000UL
 #define ARCH_MMAP_TOP 0x7ff000000000UL
-#define ARCH_STACK_TOP 0x7ffffff00000UL
+#define ARCH_STACK_TOP 0x7fffff000000UL
 
 struct arch_regs {
 	struct user_regs_struct gp;

@@ -9,4 +9,8 @@ void dev_register_devices(void);
 /* A tmpfs populated as a container's /dev (nodes, stdio and fd symlinks, shm/ and pts/). */
 struct superblock *devfs_new(void);
 
+struct inode;
+/* Names a host terminal /dev/pts/INDEX in the sandbox's devfs (the first devfs made). */
+void devfs_add_pts(unsigned int index, struct inode *tty);
+
 #endif

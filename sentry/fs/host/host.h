@@ -14,6 +14,9 @@ struct waitqueue;
  */
 int hostfile_new(int host_fd, struct file **out);
 
+/* /dev/tty: binds f to the first host terminal seen, or -ENXIO when there is none. */
+int hostfile_open_console(struct file *f);
+
 /* The notifier: wakes wq whenever host_fd becomes readable or writable (edge-triggered).
  * Returns an id for host_notify_remove, or -errno (-EPERM for regular files, always ready). */
 int host_notify_add(int host_fd, struct waitqueue *wq);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "sentry/fs/dev/dev.h"
 #include "sentry/fs/host/host.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -49,10 +50,15 @@ struct hostfile {
 	int fg_pgrp; /* the terminal's foreground process group (guest PID), vfs.lock */
 };
 
+/* The host file behind f: its own inode, or the console's for an open of /dev/tty. */
 static struct hostfile *HF(struct file *f)
 {
-	return (struct hostfile *)f->inode;
+	return f->priv ? f->priv : (struct hostfile *)f->inode;
 }
+
+/* The first host terminal: what /dev/tty opens (a reference, kept for the sandbox's life). */
+static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER; /* guards console; a leaf */
+static struct hostfile *console;
 
 /* ---- hostfs: where host files' inodes live ---- */
 
@@ -314,6 +320,29 @@ static int host_fsync(struct file *f, bool datasync)
 	return (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
 }
 
+static void host_console_release(struct file *f)
+{
+	inode_put(&HF(f)->vfs);
+}
+
+static const struct file_ops host_fops;
+static const struct file_ops host_console_fops;
+
+int hostfile_open_console(struct file *f)
+{
+	pthread_mutex_lock(&console_lock);
+	struct hostfile *h = console;
+	if (h)
+		inode_get(&h->vfs);
+	pthread_mutex_unlock(&console_lock);
+	if (!h)
+		return -ENXIO; /* no terminal: as a process without a controlling one */
+	f->priv = h;
+	f->ops = &host_console_fops;
+	f->mode |= FMODE_STREAM;
+	return 0;
+}
+
 static const struct file_ops host_fops = {
 	.read = host_read,
 	.write = host_write,
@@ -323,6 +352,23 @@ static const struct file_ops host_fops = {
 	.fsync = host_fsync,
 };
 
+/* A regular host file: always ready, and (as Linux) not something poll/epoll watch. */
+static const struct file_ops host_regular_fops = {
+	.read = host_read,
+	.write = host_write,
+	.llseek = host_llseek,
+	.ioctl = host_ioctl,
+	.fsync = host_fsync,
+};
+
+static const struct file_ops host_console_fops = {
+	.read = host_read,
+	.write = host_write,
+	.ioctl = host_ioctl,
+	.poll = host_poll,
+	.release = host_console_release,
+};
+
 static int host_getattr(struct dentry *d, struct kstat *st)
 {
 	struct hostfile *h = (struct hostfile *)d->inode;
@@ -330,7 +376,7 @@ static int host_getattr(struct dentry *d, struct kstat *st)
 	if (fstat(h->fd, &hs) < 0)
 		return -errno;
 	memset(st, 0, sizeof(*st));
-	st->dev = d->sb->dev;
+	st->dev = d->inode->sb->dev; /* also when reached as /dev/pts/N, a devfs name */
 	st->ino = hs.st_ino;
 	st->nlink = hs.st_nlink;
 	st->rdev = hs.st_rdev;
@@ -343,7 +389,6 @@ static int host_getattr(struct dentry *d, struct kstat *st)
 	st->atime = hs.st_atim;
 	st->mtime = hs.st_mtim;
 	st->ctime = hs.st_ctim;
-	st->btime = hs.st_ctim;
 	return 0;
 }
 
@@ -372,7 +417,8 @@ int hostfile_new(int host_fd, struct file **out)
 	struct hostfile *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	inode_init(&h->vfs, hostfs_sb, st.st_mode, &hostfile_ops, &host_fops);
+	inode_init(&h->vfs, hostfs_sb, st.st_mode, &hostfile_ops,
+		   S_ISREG(st.st_mode) ? &host_regular_fops : &host_fops);
 	h->vfs.ino = st.st_ino;
 	h->vfs.uid = st.st_uid;
 	h->vfs.gid = st.st_gid;
@@ -389,11 +435,23 @@ int hostfile_new(int host_fd, struct file **out)
 
 	char name[64];
 	unsigned int maj = major(st.st_rdev), min = minor(st.st_rdev);
+	bool pts = h->tty && maj >= 136 && maj <= 143;
+	if (h->tty) {
+		/* /dev/tty opens the first terminal; /dev/pts/N names it, so ttyname() works. */
+		pthread_mutex_lock(&console_lock);
+		if (!console) {
+			inode_get(&h->vfs);
+			console = h;
+		}
+		pthread_mutex_unlock(&console_lock);
+		if (pts)
+			devfs_add_pts((maj - 136) * 256 + min, &h->vfs);
+	}
 	if (S_ISFIFO(st.st_mode))
 		snprintf(name, sizeof(name), "pipe:[%llu]", (unsigned long long)st.st_ino);
 	else if (S_ISSOCK(st.st_mode))
 		snprintf(name, sizeof(name), "socket:[%llu]", (unsigned long long)st.st_ino);
-	else if (h->tty && maj >= 136 && maj <= 143)
+	else if (pts)
 		snprintf(name, sizeof(name), "/dev/pts/%u", (maj - 136) * 256 + min);
 	else if (h->tty)
 		snprintf(name, sizeof(name), "/dev/tty");
@@ -406,7 +464,7 @@ int hostfile_new(int host_fd, struct file **out)
 		return -ENOMEM; /* the inode went with it, and closed host_fd */
 	struct path p = { hostfs_mnt, d };
 	int flags = fl & (O_ACCMODE | O_APPEND | O_NONBLOCK);
-	struct file *f = file_new(&p, flags, &host_fops);
+	struct file *f = file_new(&p, flags, h->vfs.fops);
 	dentry_put(d);
 	if (!f)
 		return -ENOMEM;

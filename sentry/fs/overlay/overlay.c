@@ -749,7 +749,9 @@ static const struct inode_ops ovl_inode_ops = {
 	.open = ovl_open,
 };
 
-/* ---- files: everything goes to the real file ---- */
+/* ---- files: everything goes to the real file ----
+ * Only regular files and symlinks get here (FIFOs and devices open as themselves), so there
+ * is no poll hook: such files are always ready and epoll refuses them, as Linux. */
 
 static struct file *RF(struct file *f)
 {
@@ -785,11 +787,6 @@ static long ovl_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_t
 	return vfs_ioctl(RF(f), t, cmd, arg);
 }
 
-static unsigned int ovl_poll(struct file *f, struct waitqueue **wq)
-{
-	return vfs_poll(RF(f), wq);
-}
-
 static int ovl_mmap(struct file *f, uint64_t off, size_t len, struct mobj **m, uint64_t *m_off)
 {
 	return file_mmap_mobj(RF(f), off, len, m, m_off);
@@ -820,7 +817,6 @@ static const struct file_ops ovl_file_fops = {
 	.write = ovl_write,
 	.llseek = ovl_llseek,
 	.ioctl = ovl_ioctl,
-	.poll = ovl_poll,
 	.mmap = ovl_mmap,
 	.fsync = ovl_fsync,
 	.fallocate = ovl_fallocate,

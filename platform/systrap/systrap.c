@@ -1,0 +1,562 @@
+/*
+ * The systrap platform: each address space is a stub process, not traced, whose seccomp filter
+ * turns every syscall not made by the stub's own code into SIGSYS; the stub's handler hands the
+ * guest's registers to the sentry in shared memory and waits on a futex, as gVisor's systrap.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "platform/platform.h"
+#include "platform/systrap/systrap.h"
+#include "sentry/mm/memfile.h"
+
+/* Sent to the stub to make a running guest trap: nothing else sends it there. */
+#define INTERRUPT_SIGNAL SIGUSR2
+/* si_code of a seccomp SIGSYS (the kernel's SYS_SECCOMP, which glibc's headers lack). */
+#define SI_SECCOMP 1
+/* The signals the stub turns into events; every other one stays blocked in the stub. */
+static const int stub_signals[] = {
+	SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, INTERRUPT_SIGNAL,
+};
+/*
+ * How long each side spins for the other's answer before sleeping on the futex: a wake-up of a
+ * sleeping thread on another CPU costs tens of microseconds on a VM, a syscall's round trip a
+ * few. CVISOR_SYSTRAP_SPIN_NS overrides it (0: never spin), for measurements.
+ */
+#define SPIN_NS_DEFAULT 20000
+/* How often a sentry asleep on a stub checks that the stub still exists. */
+#define DEATH_POLL_NS 100000000L
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "seccomp argument halves");
+
+struct platform_as {
+	pid_t pid;
+	struct mobj *mem;	  /* a reference: the slots' memory, one slot for now */
+	struct systrap_slot slot; /* its one stub thread's (one guest thread per stub, yet) */
+	uint64_t uc;		  /* the frame of the stub's last event: checked to be in the slot */
+	int interrupt_pending;	  /* atomic: an interrupt() not yet reported by run() */
+	int running;		  /* atomic: RUN posted, no event back yet */
+};
+
+uint32_t systrap_flags;
+static int systrap_memfd = -1;
+static struct systrap_bpf stub_bpf;
+/* The stub's own filter: built once here, since the stub's child side may not allocate. */
+static struct sock_fprog stub_filter;
+static uint32_t spin_loops;    /* pause loops for SPIN_NS */
+static uint64_t guest_sigmask; /* the host signal mask while guest code runs */
+
+void *systrap_slot_ptr(const struct systrap_slot *s, uint64_t addr, size_t len)
+{
+	uint64_t lo = s->addr + SYSTRAP_CTX_SIZE, hi = s->addr + SYSTRAP_SLOT_SIZE;
+
+	if (addr < lo || addr > hi || len > hi - addr)
+		return NULL;
+	return s->mem + (addr - s->addr);
+}
+
+void systrap_bpf_stmt(struct systrap_bpf *b, uint16_t code, uint32_t k)
+{
+	systrap_bpf_jump(b, code, k, 0, 0);
+}
+
+void systrap_bpf_jump(struct systrap_bpf *b, uint16_t code, uint32_t k, unsigned jt, unsigned jf)
+{
+	if (b->len >= SYSTRAP_BPF_MAX - 3) {
+		b->overflow = true;
+		return;
+	}
+	b->insn[b->len] = (struct sock_filter)BPF_STMT(code, k);
+	b->jt[b->len] = jt;
+	b->jf[b->len] = jf;
+	b->len++;
+}
+
+void systrap_bpf_load_arg(struct systrap_bpf *b, int i, bool high)
+{
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args) + 8 * i + (high ? 4 : 0));
+}
+
+/* Appends the three verdicts and turns label jumps into offsets. */
+static int bpf_finish(struct systrap_bpf *b)
+{
+	static const uint32_t verdict[] = {
+		SECCOMP_RET_KILL_PROCESS,
+		SECCOMP_RET_TRAP,
+		SECCOMP_RET_ALLOW,
+	};
+	size_t body = b->len;
+
+	if (b->overflow)
+		return -E2BIG;
+	for (size_t i = 0; i < ARRAY_SIZE(verdict); i++) {
+		b->insn[b->len] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, verdict[i]);
+		b->jt[b->len] = b->jf[b->len] = 0;
+		b->len++;
+	}
+	for (size_t i = 0; i < body; i++) {
+		unsigned t[2] = { b->jt[i], b->jf[i] };
+
+		for (int j = 0; j < 2; j++) {
+			if (t[j] >= SYSTRAP_BPF_KILL)
+				t[j] = body + (t[j] - SYSTRAP_BPF_KILL) - (i + 1);
+			if (t[j] > 255)
+				return -E2BIG;
+		}
+		b->insn[i].jt = t[0];
+		b->insn[i].jf = t[1];
+	}
+	return 0;
+}
+
+/*
+ * The stub's filter. A syscall from anywhere but the stub's code page traps (SIGSYS, the guest's
+ * syscalls); from the code page, only what the stub itself makes passes, with the arguments it
+ * uses: a guest that jumps into that code gets no more than this (see docs/ARCHITECTURE.md).
+ * Another architecture's syscalls (int 0x80) kill the stub.
+ */
+static int build_stub_filter(int memfd)
+{
+	struct systrap_bpf *b = &stub_bpf;
+	uint64_t code = ARCH_STUB_ADDR;
+	uint64_t end = code + (uint64_t)(systrap_stub_code_end - systrap_stub_code);
+	int err;
+
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, systrap_arch_audit, 0, SYSTRAP_BPF_KILL);
+	/* The address after the syscall instruction: inside [code, end]. */
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer) + 4);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, code >> 32, 0, SYSTRAP_BPF_TRAP);
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer));
+	systrap_bpf_jump(b, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)code, 0, SYSTRAP_BPF_TRAP);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, SYSTRAP_BPF_TRAP, 0);
+
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	/* futex: the hand-off, on the shared (not private) context word. */
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 3);
+	systrap_bpf_load_arg(b, 1, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAKE, SYSTRAP_BPF_ALLOW,
+			 SYSTRAP_BPF_KILL);
+	/* mmap: only the memory file, MAP_SHARED|MAP_FIXED, as the sentry's requests. */
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 8);
+	systrap_bpf_load_arg(b, 3, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED | MAP_FIXED, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_load_arg(b, 3, true);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_load_arg(b, 4, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)memfd, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_load_arg(b, 4, true);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, SYSTRAP_BPF_ALLOW, SYSTRAP_BPF_KILL);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, SYSTRAP_BPF_ALLOW, 0);
+	systrap_arch_filter_allow(b);
+	/* Anything else falls through to KILL, the first verdict. */
+	if ((err = bpf_finish(b)) < 0)
+		return err;
+	stub_filter.filter = b->insn;
+	stub_filter.len = b->len;
+	return 0;
+}
+
+static uint32_t spin_loops_for(uint64_t ns)
+{
+	struct timespec a, b;
+	const uint32_t n = 20000;
+	uint64_t took;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (uint32_t i = 0; i < n; i++)
+		systrap_arch_relax();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	took = (b.tv_sec - a.tv_sec) * 1000000000ULL + b.tv_nsec - a.tv_nsec;
+	if (took == 0)
+		took = 1;
+	return MIN(ns * n / took, (uint64_t)UINT32_MAX / 2);
+}
+
+static int systrap_init(int memfd)
+{
+	const char *env = getenv("CVISOR_SYSTRAP_SPIN_NS");
+	uint64_t spin_ns = env ? strtoull(env, NULL, 10) : SPIN_NS_DEFAULT;
+	cpu_set_t cpus;
+	int err;
+
+	if (systrap_stub_code_end - systrap_stub_code > (long)PAGE_SIZE)
+		return -E2BIG;
+	systrap_memfd = memfd;
+	systrap_flags = systrap_arch_flags();
+	guest_sigmask = ~0ULL;
+	for (size_t i = 0; i < ARRAY_SIZE(stub_signals); i++)
+		guest_sigmask &= ~(1ULL << (stub_signals[i] - 1));
+	/* On one CPU the other side cannot answer while we spin. */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+		spin_ns = 0;
+	spin_loops = spin_ns ? spin_loops_for(spin_ns) : 0;
+	if ((err = build_stub_filter(memfd)) < 0)
+		return err;
+	log_debug("systrap: spin %u loops (%llu ns), flags %#x", spin_loops,
+		  (unsigned long long)spin_ns, systrap_flags);
+	return 0;
+}
+
+static struct systrap_ctx *as_ctx(struct platform_as *as)
+{
+	return systrap_slot_ctx(&as->slot);
+}
+
+static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+/* Gives the turn to the stub, waking it if it sleeps. */
+static void post(struct platform_as *as, uint32_t st)
+{
+	uint32_t *state = &as_ctx(as)->state;
+
+	if (__atomic_exchange_n(state, st, __ATOMIC_SEQ_CST) & SYSTRAP_ST_WAITING)
+		futex(state, FUTEX_WAKE, 1, NULL);
+}
+
+static bool stub_gone(struct platform_as *as)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, as->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return si.si_pid == as->pid;
+}
+
+/*
+ * Waits until the stub answers what the sentry posted, spinning first, then asleep on the
+ * futex: 0 once it has posted an event, -ESRCH when it is gone, -EIO when the state word holds
+ * something no stub writes (the guest can write it).
+ */
+static int wait_stub(struct platform_as *as, uint32_t posted)
+{
+	uint32_t *state = &as_ctx(as)->state;
+	uint32_t s;
+
+	for (uint32_t i = 0;; i++) {
+		s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+		if ((s & ~SYSTRAP_ST_WAITING) != posted)
+			goto answered;
+		if (i >= spin_loops)
+			break;
+		systrap_arch_relax();
+	}
+	for (;;) {
+		const struct timespec poll = { 0, DEATH_POLL_NS };
+
+		if (!(s & SYSTRAP_ST_WAITING)) {
+			if (!__atomic_compare_exchange_n(state, &s, s | SYSTRAP_ST_WAITING, false,
+							 __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE)) {
+				if ((s & ~SYSTRAP_ST_WAITING) != posted)
+					goto answered;
+				continue;
+			}
+			s |= SYSTRAP_ST_WAITING;
+		}
+		if (futex(state, FUTEX_WAIT, s, &poll) < 0 && errno == ETIMEDOUT && stub_gone(as))
+			return -ESRCH;
+		s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+		if ((s & ~SYSTRAP_ST_WAITING) != posted)
+			goto answered;
+	}
+answered:
+	if ((s & ~SYSTRAP_ST_WAITING) != SYSTRAP_ST_EVENT) {
+		log_warn("systrap: stub %d: state %#x", as->pid, s);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Makes the stub, waiting for the sentry in its handler, run one syscall; returns its result. */
+static long stub_request(struct platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+			 uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct systrap_ctx *c = as_ctx(as);
+	long ret;
+	int err;
+
+	c->req_nr = nr;
+	c->req_args[0] = a0;
+	c->req_args[1] = a1;
+	c->req_args[2] = a2;
+	c->req_args[3] = a3;
+	c->req_args[4] = a4;
+	c->req_args[5] = a5;
+	post(as, SYSTRAP_ST_REQUEST);
+	if ((err = wait_stub(as, SYSTRAP_ST_REQUEST)) < 0) {
+		kill(as->pid, SIGKILL);
+		return err;
+	}
+	ret = __atomic_load_n(&c->req_ret, __ATOMIC_RELAXED);
+	return ret < 0 && ret >= -4095 ? ret : 0;
+}
+
+/* Raw syscalls only: the child of a multithreaded process may not touch libc's locks. */
+static void __attribute__((noreturn)) stub_child(const struct platform_as *as)
+{
+	const uint64_t code = ARCH_STUB_ADDR, slot = as->slot.addr;
+	const size_t code_len = systrap_stub_code_end - systrap_stub_code;
+	const stack_t ss = { .ss_sp = (void *)(slot + SYSTRAP_CTX_SIZE),
+			     .ss_size = SYSTRAP_STACK_SIZE };
+	const uint64_t all = ~0ULL;
+	const int memfd = systrap_memfd;
+	volatile uint8_t *page;
+
+	/* The forking thread's rseq area is about to be unmapped; the kernel would fault on it. */
+	if (__rseq_size > 0)
+		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
+			__rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"runsc-stub", 0, 0, 0);
+	if (memfd > 0)
+		syscall(SYS_close_range, 0, memfd - 1, 0);
+	syscall(SYS_close_range, memfd + 1, ~0U, 0);
+	/* Whatever of the sentry's lies above the guest's range goes; the stub's pages replace it.
+	 * The code below the guest's end (this function's) goes once the stub code runs. */
+	syscall(SYS_munmap, ARCH_STUB_ADDR, ARCH_TASK_SIZE - ARCH_STUB_ADDR);
+	page = (void *)syscall(SYS_mmap, code, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (page != (void *)code)
+		syscall(SYS_exit_group, 120);
+	for (size_t i = 0; i < code_len; i++)
+		page[i] = systrap_stub_code[i];
+	if (syscall(SYS_mprotect, code, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0 ||
+	    syscall(SYS_mmap, slot, SYSTRAP_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, memfd, as->mem->off) != (long)slot)
+		syscall(SYS_exit_group, 121);
+	for (size_t i = 0; i < ARRAY_SIZE(stub_signals); i++)
+		if (systrap_arch_child_sigaction(
+			    stub_signals[i], code + (systrap_stub_handler - systrap_stub_code),
+			    code + (systrap_stub_restorer - systrap_stub_code)) < 0)
+			syscall(SYS_exit_group, 122);
+	if (syscall(SYS_sigaltstack, &ss, NULL) < 0 ||
+	    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all)) < 0)
+		syscall(SYS_exit_group, 122);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &stub_filter) < 0)
+		syscall(SYS_exit_group, 123);
+	/* No syscall from here on but the stub code's. */
+	((void (*)(uint64_t))(code + (systrap_stub_start - systrap_stub_code)))(slot);
+	__builtin_unreachable();
+}
+
+static void as_free(struct platform_as *as)
+{
+	int status;
+
+	if (as->pid > 0) {
+		kill(as->pid, SIGKILL);
+		while (waitpid(as->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	mobj_put(as->mem);
+	free(as);
+}
+
+static int systrap_as_new(struct platform_as **out)
+{
+	struct platform_as *as = calloc(1, sizeof(*as));
+	struct systrap_ctx *c;
+	int err;
+
+	if (!as)
+		return -ENOMEM;
+	as->mem = mobj_new(SYSTRAP_SLOT_SIZE);
+	if (!as->mem) {
+		free(as);
+		return -ENOMEM;
+	}
+	as->slot.mem = mobj_ptr(as->mem, 0);
+	as->slot.addr = ARCH_STUB_ADDR + SYSTRAP_SLOT_SIZE;
+	c = as_ctx(as);
+	c->state = SYSTRAP_ST_RUN; /* the stub's turn until it says it is ready */
+	c->spin = spin_loops;
+	c->flags = systrap_flags;
+	c->guest_end = ARCH_STUB_ADDR;
+	c->cur_tls[0] = c->cur_tls[1] = ~0ULL;
+	as->uc = c->uc = systrap_arch_init_frame(&as->slot, guest_sigmask);
+
+	as->pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (as->pid < 0) {
+		err = -errno;
+		as->pid = 0;
+		as_free(as);
+		return err;
+	}
+	if (as->pid == 0)
+		stub_child(as);
+	if ((err = wait_stub(as, SYSTRAP_ST_RUN)) < 0 || c->signo != 0) {
+		log_warn("systrap: stub %d did not start", as->pid);
+		as_free(as);
+		return err < 0 ? err : -ECHILD;
+	}
+	log_debug("systrap: stub %d ready", as->pid);
+	*out = as;
+	return 0;
+}
+
+static void systrap_as_destroy(struct platform_as *as)
+{
+	as_free(as);
+}
+
+/* Requests never touch the stub's own pages, whatever the caller's bug. */
+static bool guest_range(uint64_t addr, size_t len)
+{
+	return addr <= ARCH_STUB_ADDR && len <= ARCH_STUB_ADDR - addr;
+}
+
+static int systrap_as_map(struct platform_as *as, uint64_t addr, size_t len, int prot, bool shared,
+			  uint64_t off)
+{
+	if (!guest_range(addr, len))
+		return -EINVAL;
+	return (int)stub_request(as, SYS_mmap, addr, len, prot, MAP_SHARED | MAP_FIXED,
+				 systrap_memfd, off);
+}
+
+static int systrap_as_unmap(struct platform_as *as, uint64_t addr, size_t len)
+{
+	if (!guest_range(addr, len))
+		return -EINVAL;
+	return (int)stub_request(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+}
+
+static int systrap_as_protect(struct platform_as *as, uint64_t addr, size_t len, int prot)
+{
+	if (!guest_range(addr, len))
+		return -EINVAL;
+	return (int)stub_request(as, SYS_mprotect, addr, len, prot, 0, 0, 0);
+}
+
+static int systrap_as_clear(struct platform_as *as)
+{
+	return (int)stub_request(as, SYS_munmap, 0, ARCH_STUB_ADDR, 0, 0, 0, 0);
+}
+
+/* A stub that broke the protocol or vanished: make sure it is gone. */
+static enum platform_event stub_died(struct platform_as *as)
+{
+	kill(as->pid, SIGKILL);
+	return PLATFORM_DIED;
+}
+
+static enum platform_event systrap_run(struct platform_as *as, struct arch_regs *regs,
+				       struct platform_fault *fault)
+{
+	struct systrap_ctx *c = as_ctx(as);
+	uint32_t signo;
+	int32_t code;
+
+	if (__atomic_exchange_n(&as->interrupt_pending, 0, __ATOMIC_ACQ_REL))
+		return PLATFORM_INTERRUPTED;
+	if (systrap_arch_set_regs(&as->slot, as->uc, guest_sigmask, regs) < 0)
+		return stub_died(as);
+	if (regs->fp_dirty && systrap_arch_set_fp(&as->slot, as->uc, regs) == 0)
+		regs->fp_dirty = false;
+	c->uc = as->uc;
+	/* interrupt() signals the stub only while running is set: an interrupt that saw it clear
+	 * is seen here. */
+	__atomic_store_n(&as->running, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&as->interrupt_pending, 0, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&as->running, 0, __ATOMIC_RELEASE);
+		return PLATFORM_INTERRUPTED;
+	}
+	post(as, SYSTRAP_ST_RUN);
+	if (wait_stub(as, SYSTRAP_ST_RUN) < 0) {
+		__atomic_store_n(&as->running, 0, __ATOMIC_RELEASE);
+		return stub_died(as);
+	}
+	__atomic_store_n(&as->running, 0, __ATOMIC_RELEASE);
+
+	signo = __atomic_load_n(&c->signo, __ATOMIC_RELAXED);
+	code = __atomic_load_n(&c->code, __ATOMIC_RELAXED);
+	as->uc = __atomic_load_n(&c->uc, __ATOMIC_RELAXED);
+	regs->fp_valid = false;
+	if (signo == SIGSYS && code == SI_SECCOMP) {
+		if (systrap_arch_get_regs(&as->slot, as->uc, true, regs) < 0)
+			return stub_died(as);
+		return PLATFORM_SYSCALL;
+	}
+	if (systrap_arch_get_regs(&as->slot, as->uc, false, regs) < 0)
+		return stub_died(as);
+	switch (signo) {
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGILL:
+	case SIGFPE:
+	case SIGTRAP:
+		fault->signo = signo;
+		fault->code = code;
+		fault->addr = __atomic_load_n(&c->addr, __ATOMIC_RELAXED);
+		return PLATFORM_FAULT;
+	}
+	/* Our interrupt, or a signal sent to the stub from outside (a stray SIGSYS): either way
+	 * the sentry gets the thread back, and an interrupt is reported once. */
+	__atomic_store_n(&as->interrupt_pending, 0, __ATOMIC_RELEASE);
+	return PLATFORM_INTERRUPTED;
+}
+
+static void systrap_interrupt(struct platform_as *as)
+{
+	__atomic_store_n(&as->interrupt_pending, 1, __ATOMIC_SEQ_CST);
+	/* A stub waiting in its handler gets nothing: run() sees the flag before resuming it. */
+	if (__atomic_load_n(&as->running, __ATOMIC_SEQ_CST))
+		syscall(SYS_tgkill, as->pid, as->pid, INTERRUPT_SIGNAL);
+}
+
+static int systrap_get_fpregs(struct platform_as *as, struct arch_regs *regs)
+{
+	int err;
+
+	if (regs->fp_valid || regs->fp_dirty)
+		return 0;
+	if ((err = systrap_arch_get_fp(&as->slot, as->uc, regs)) < 0)
+		return err;
+	regs->fp_valid = true;
+	return 0;
+}
+
+static int systrap_host_pid(struct platform_as *as)
+{
+	return as->pid;
+}
+
+const struct platform_ops platform_systrap = {
+	.name = "systrap",
+	.init = systrap_init,
+	.as_new = systrap_as_new,
+	.as_destroy = systrap_as_destroy,
+	.as_map = systrap_as_map,
+	.as_unmap = systrap_as_unmap,
+	.as_protect = systrap_as_protect,
+	.as_clear = systrap_as_clear,
+	.run = systrap_run,
+	.interrupt = systrap_interrupt,
+	.get_fpregs = systrap_get_fpregs,
+	.host_pid = systrap_host_pid,
+};

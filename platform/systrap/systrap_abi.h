@@ -1,0 +1,86 @@
+/*
+ * The memory systrap's stub code and the sentry share: where the stub's pages sit and the layout
+ * of a context slot. Included by C and by the per-arch stub assembly, hence plain #defines.
+ */
+#ifndef CVISOR_PLATFORM_SYSTRAP_ABI_H
+#define CVISOR_PLATFORM_SYSTRAP_ABI_H
+
+/*
+ * The stub's region starts at ARCH_STUB_ADDR (above every guest mapping): its code page, then
+ * one slot per stub thread, each SYSTRAP_SLOT_SIZE and aligned to it, so that a signal handler
+ * finds its own slot by rounding its stack pointer down. A slot is a range of the memory file
+ * mapped in the stub and seen by the sentry: the context page, then the thread's signal stack,
+ * on which the kernel writes the guest's registers (the frame the sentry reads and rewrites).
+ */
+#define SYSTRAP_SLOT_SIZE 0x10000
+#define SYSTRAP_CTX_SIZE 0x1000
+#define SYSTRAP_STACK_SIZE (SYSTRAP_SLOT_SIZE - SYSTRAP_CTX_SIZE)
+
+/* The context's state word (a shared futex): whose turn it is. */
+#define SYSTRAP_ST_RUN 1     /* sentry -> stub: resume the guest with the frame's registers */
+#define SYSTRAP_ST_EVENT 2   /* stub -> sentry: an event is in the context; the stub waits */
+#define SYSTRAP_ST_REQUEST 3 /* sentry -> stub: make the syscall in req, then post an event */
+/* Or'ed into the state by the side that goes to sleep on it: the other side must wake it. */
+#define SYSTRAP_ST_WAITING 0x100
+
+/* Context offsets (struct systrap_ctx below; checked there). */
+#define SYSTRAP_CTX_STATE 0
+#define SYSTRAP_CTX_SPIN 4
+#define SYSTRAP_CTX_SIGNO 8
+#define SYSTRAP_CTX_CODE 12
+#define SYSTRAP_CTX_ADDR 16
+#define SYSTRAP_CTX_UC 24
+#define SYSTRAP_CTX_TLS 32
+#define SYSTRAP_CTX_CUR_TLS 48
+#define SYSTRAP_CTX_FLAGS 64
+#define SYSTRAP_CTX_GUEST_END 72
+#define SYSTRAP_CTX_REQ_NR 80
+#define SYSTRAP_CTX_REQ_ARGS 88
+#define SYSTRAP_CTX_REQ_RET 136
+
+/* ctx.flags: the stub reads and writes the thread pointers with instructions (x86 FSGSBASE)
+ * rather than a syscall. */
+#define SYSTRAP_FLAG_TLS_INSNS 0x1
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One stub thread's half of the hand-off. Everything here is writable by the guest, which runs
+ * in the same address space: the sentry reads each field once and checks it before use.
+ */
+struct systrap_ctx {
+	uint32_t state;	     /* SYSTRAP_ST_*, maybe | SYSTRAP_ST_WAITING */
+	uint32_t spin;	     /* pause loops the stub spins before sleeping (set by the sentry) */
+	uint32_t signo;	     /* the event: the signal the stub caught, 0 for "ready" */
+	int32_t code;	     /* its si_code */
+	uint64_t addr;	     /* its si_addr */
+	uint64_t uc;	     /* stub address of the ucontext holding the guest's registers */
+	uint64_t tls[2];     /* thread pointers: the sentry's on resume, or read by the stub */
+	uint64_t cur_tls[2]; /* the ones the stub last set by syscall (~0: unknown) */
+	uint32_t flags;	     /* SYSTRAP_FLAG_* */
+	uint32_t pad;
+	uint64_t guest_end; /* the stub unmaps [0, guest_end) once it runs from its pages */
+	uint64_t req_nr;    /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
+	uint64_t req_args[6];
+	int64_t req_ret;
+};
+
+_Static_assert(offsetof(struct systrap_ctx, state) == SYSTRAP_CTX_STATE, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, spin) == SYSTRAP_CTX_SPIN, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, signo) == SYSTRAP_CTX_SIGNO, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, code) == SYSTRAP_CTX_CODE, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, addr) == SYSTRAP_CTX_ADDR, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, uc) == SYSTRAP_CTX_UC, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, tls) == SYSTRAP_CTX_TLS, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, cur_tls) == SYSTRAP_CTX_CUR_TLS, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, flags) == SYSTRAP_CTX_FLAGS, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, guest_end) == SYSTRAP_CTX_GUEST_END, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, req_nr) == SYSTRAP_CTX_REQ_NR, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, req_args) == SYSTRAP_CTX_REQ_ARGS, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, req_ret) == SYSTRAP_CTX_REQ_RET, "ctx layout");
+_Static_assert(sizeof(struct systrap_ctx) <= SYSTRAP_CTX_SIZE, "ctx size");
+#endif
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * systrap's x86-64 half in C: the guest's registers as the kernel saved them in the signal frame
+ * on the stub's stack (sigcontext and the XSAVE area), the stub's first frame, and CPU features.
+ */
+#include <errno.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "platform/systrap/systrap.h"
+
+const uint32_t systrap_arch_audit = AUDIT_ARCH_X86_64;
+
+/* The kernel's struct sigcontext and struct ucontext (x86-64). */
+struct x86_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate; /* the stub's address of the XSAVE (or legacy FXSAVE) area */
+	uint64_t reserved1[8];
+};
+
+struct x86_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t ss_pad;
+	uint64_t ss_size;
+	struct x86_sigcontext mc;
+	uint64_t uc_sigmask;
+};
+
+_Static_assert(sizeof(struct x86_sigcontext) == 256, "struct sigcontext");
+_Static_assert(sizeof(struct x86_ucontext) == 304, "struct ucontext");
+_Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
+
+#define USER_CS 0x33
+#define USER_DS 0x2b
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+#define KERNEL_SA_RESTORER 0x04000000
+#define HWCAP2_FSGSBASE 0x2
+
+/* Bytes 464..511 of the FXSAVE area are the kernel's: XSAVE magic and sizes in a frame. */
+#define FX_SW_RESERVED 464
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define XSAVE_HDR 512
+#define XFEATURE_FP 0x1
+#define XFEATURE_SSE 0x2
+#define MXCSR_DEFAULT_MASK 0xffbf
+
+/* Where the first frame goes: below the top of the slot's stack, where the kernel puts its. */
+#define INIT_UC_OFF (SYSTRAP_SLOT_SIZE - 1024)
+#define INIT_FP_OFF (SYSTRAP_SLOT_SIZE - 4096)
+
+uint32_t systrap_arch_flags(void)
+{
+	/* Linux 5.9+ lets user code use rd/wrfsbase when it reports this; the guest can then
+	 * move its thread pointer without a syscall, so the stub must read it on every trap. */
+	return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? SYSTRAP_FLAG_TLS_INSNS : 0;
+}
+
+void systrap_arch_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+void systrap_arch_filter_allow(struct systrap_bpf *b)
+{
+	/* arch_prctl(ARCH_SET_FS/GS): the stub sets the guest's thread pointers (without FSGSBASE).
+	 */
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_arch_prctl, 0, 3);
+	systrap_bpf_load_arg(b, 0, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0x1002 /* ARCH_SET_FS */, SYSTRAP_BPF_ALLOW,
+			 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0x1001 /* ARCH_SET_GS */, SYSTRAP_BPF_ALLOW,
+			 SYSTRAP_BPF_KILL);
+}
+
+int systrap_arch_child_sigaction(int sig, uint64_t handler, uint64_t restorer)
+{
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} ksa = { handler, SA_SIGINFO | SA_ONSTACK | KERNEL_SA_RESTORER, restorer, ~0ULL };
+
+	return syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask)) < 0 ? -1 : 0;
+}
+
+static void fp_init(struct user_fpregs_struct *fx)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->cwd = 0x37f;    /* x87: all exceptions masked, extended precision */
+	fx->mxcsr = 0x1f80; /* SSE: all exceptions masked */
+}
+
+uint64_t systrap_arch_init_frame(const struct systrap_slot *s, uint64_t sigmask)
+{
+	struct x86_ucontext *uc = (struct x86_ucontext *)(s->mem + INIT_UC_OFF);
+	struct user_fpregs_struct *fx = (struct user_fpregs_struct *)(s->mem + INIT_FP_OFF);
+
+	memset(uc, 0, sizeof(*uc));
+	uc->uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	uc->ss_sp = s->addr + SYSTRAP_CTX_SIZE;
+	uc->ss_size = SYSTRAP_STACK_SIZE;
+	uc->mc.cs = USER_CS;
+	uc->mc.ss = USER_DS;
+	/* A legacy area without the XSAVE magic: rt_sigreturn loads x87/SSE from it and puts every
+	 * other state component in its initial state. */
+	uc->mc.fpstate = s->addr + INIT_FP_OFF;
+	uc->uc_sigmask = sigmask;
+	fp_init(fx);
+	return s->addr + INIT_UC_OFF;
+}
+
+static struct x86_ucontext *frame(const struct systrap_slot *s, uint64_t uc)
+{
+	return uc % 8 ? NULL : systrap_slot_ptr(s, uc, sizeof(struct x86_ucontext));
+}
+
+int systrap_arch_get_regs(const struct systrap_slot *s, uint64_t uc, bool syscall,
+			  struct arch_regs *r)
+{
+	struct x86_ucontext *p = frame(s, uc);
+	struct user_regs_struct *g = &r->gp;
+	struct x86_sigcontext sc;
+
+	if (!p)
+		return -EFAULT;
+	memcpy(&sc, &p->mc, sizeof(sc));
+	g->r8 = sc.r8;
+	g->r9 = sc.r9;
+	g->r10 = sc.r10;
+	g->r11 = sc.r11;
+	g->r12 = sc.r12;
+	g->r13 = sc.r13;
+	g->r14 = sc.r14;
+	g->r15 = sc.r15;
+	g->rdi = sc.rdi;
+	g->rsi = sc.rsi;
+	g->rbp = sc.rbp;
+	g->rbx = sc.rbx;
+	g->rdx = sc.rdx;
+	g->rcx = sc.rcx;
+	g->rsp = sc.rsp;
+	g->rip = sc.rip;
+	g->eflags = sc.eflags;
+	g->cs = USER_CS;
+	g->ss = USER_DS;
+	g->ds = g->es = g->fs = g->gs = 0;
+	if (syscall) {
+		/* A seccomp trap leaves the number in rax; ptrace would show -ENOSYS there. */
+		g->orig_rax = sc.rax;
+		g->rax = (uint64_t)-ENOSYS;
+	} else {
+		g->orig_rax = (uint64_t)-1;
+		g->rax = sc.rax;
+	}
+	if (systrap_flags & SYSTRAP_FLAG_TLS_INSNS) {
+		struct systrap_ctx *c = systrap_slot_ctx(s);
+
+		g->fs_base = __atomic_load_n(&c->tls[0], __ATOMIC_RELAXED);
+		g->gs_base = __atomic_load_n(&c->tls[1], __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* wrfsbase faults on a non-canonical address, arch_prctl refuses one: keep user addresses. */
+static uint64_t user_addr(uint64_t a)
+{
+	return a < ARCH_TASK_SIZE ? a : 0;
+}
+
+int systrap_arch_set_regs(const struct systrap_slot *s, uint64_t uc, uint64_t sigmask,
+			  const struct arch_regs *r)
+{
+	struct x86_ucontext *p = frame(s, uc);
+	const struct user_regs_struct *g = &r->gp;
+	struct systrap_ctx *c = systrap_slot_ctx(s);
+	struct x86_sigcontext *sc;
+
+	if (!p)
+		return -EFAULT;
+	sc = &p->mc;
+	sc->r8 = g->r8;
+	sc->r9 = g->r9;
+	sc->r10 = g->r10;
+	sc->r11 = g->r11;
+	sc->r12 = g->r12;
+	sc->r13 = g->r13;
+	sc->r14 = g->r14;
+	sc->r15 = g->r15;
+	sc->rdi = g->rdi;
+	sc->rsi = g->rsi;
+	sc->rbp = g->rbp;
+	sc->rbx = g->rbx;
+	sc->rdx = g->rdx;
+	sc->rax = g->rax;
+	sc->rcx = g->rcx;
+	sc->rsp = g->rsp;
+	sc->rip = g->rip;
+	/* rt_sigreturn takes only the user-changeable flags from here. */
+	sc->eflags = g->eflags;
+	/* Always 64-bit user mode, whatever the guest left in the frame. */
+	sc->cs = USER_CS;
+	sc->ss = USER_DS;
+	p->uc_sigmask = sigmask;
+	c->tls[0] = user_addr(g->fs_base);
+	c->tls[1] = user_addr(g->gs_base);
+	return 0;
+}
+
+/* The frame's FP area (16-aligned, inside the slot) and whether it is an XSAVE one. */
+static uint8_t *fp_area(const struct systrap_slot *s, uint64_t uc, bool *xsave)
+{
+	struct x86_ucontext *p = frame(s, uc);
+	uint64_t fp;
+	uint8_t *area;
+	uint32_t magic;
+
+	if (!p)
+		return NULL;
+	fp = __atomic_load_n(&p->mc.fpstate, __ATOMIC_RELAXED);
+	if (fp % 16 || !(area = systrap_slot_ptr(s, fp, sizeof(struct user_fpregs_struct))))
+		return NULL;
+	memcpy(&magic, area + FX_SW_RESERVED, sizeof(magic));
+	*xsave = magic == FP_XSTATE_MAGIC1 &&
+		 systrap_slot_ptr(s, fp + XSAVE_HDR, sizeof(uint64_t)) != NULL;
+	return area;
+}
+
+int systrap_arch_get_fp(const struct systrap_slot *s, uint64_t uc, struct arch_regs *r)
+{
+	struct user_fpregs_struct *fx = &r->fp;
+	bool xsave;
+	uint8_t *area = fp_area(s, uc, &xsave);
+	uint64_t bv;
+
+	if (!area)
+		return -EFAULT;
+	memcpy(fx, area, sizeof(*fx));
+	if (xsave) {
+		/* XSAVE skips components in their initial state: their bytes here are stale. */
+		memcpy(&bv, area + XSAVE_HDR, sizeof(bv));
+		if (!(bv & XFEATURE_FP)) {
+			fx->cwd = 0x37f;
+			fx->swd = fx->ftw = fx->fop = 0;
+			fx->rip = fx->rdp = 0;
+			memset(fx->st_space, 0, sizeof(fx->st_space));
+		}
+		if (!(bv & XFEATURE_SSE))
+			memset(fx->xmm_space, 0, sizeof(fx->xmm_space));
+	}
+	memset((uint8_t *)fx + FX_SW_RESERVED, 0, sizeof(*fx) - FX_SW_RESERVED);
+	return 0;
+}
+
+int systrap_arch_set_fp(const struct systrap_slot *s, uint64_t uc, const struct arch_regs *r)
+{
+	bool xsave;
+	uint8_t *area = fp_area(s, uc, &xsave);
+	struct user_fpregs_struct *fx = (struct user_fpregs_struct *)area;
+	uint32_t mask, mxcsr = r->fp.mxcsr;
+	uint64_t bv;
+
+	if (!area)
+		return -EFAULT;
+	/* Reserved MXCSR bits would make the kernel refuse the frame (and kill the stub). */
+	mask = fx->mxcr_mask ? fx->mxcr_mask : MXCSR_DEFAULT_MASK;
+	memcpy(area, &r->fp, FX_SW_RESERVED);
+	fx->mxcsr = mxcsr & mask;
+	if (xsave) {
+		/* Load x87 and SSE from the area; other components (AVX ...) keep the thread's, as
+		 * ptrace's NT_PRFPREG does. */
+		memcpy(&bv, area + XSAVE_HDR, sizeof(bv));
+		bv |= XFEATURE_FP | XFEATURE_SSE;
+		memcpy(area + XSAVE_HDR, &bv, sizeof(bv));
+	}
+	return 0;
+}

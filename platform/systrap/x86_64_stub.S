@@ -1,0 +1,166 @@
+/*
+ * systrap's stub code for x86-64: copied into each stub's code page, position independent, and
+ * the only code allowed to make host syscalls there (its seccomp filter checks the address).
+ */
+#include <asm/unistd.h>
+
+#include "platform/systrap/systrap_abi.h"
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+
+/* r12 holds the thread's context (its slot) throughout; syscalls clobber only rax, rcx, r11. */
+#define CTX(field) SYSTRAP_CTX_##field(%r12)
+#define CTX_AT(field, off) (SYSTRAP_CTX_##field + (off))(%r12)
+
+	.text
+	.globl systrap_stub_code, systrap_stub_code_end
+	.globl systrap_stub_start, systrap_stub_handler, systrap_stub_restorer
+systrap_stub_code:
+
+/*
+ * Entered once, from the setup in the cloned child, with rdi = this thread's slot: the host's
+ * mappings below the guest's end go (the setup code among them), then the stub says it is
+ * ready and waits for its first RUN, which enters the guest through the sentry's first frame.
+ */
+systrap_stub_start:
+	mov %rdi, %r12
+	lea (SYSTRAP_SLOT_SIZE / 2)(%r12), %rsp
+	mov $__NR_munmap, %eax
+	xor %edi, %edi
+	mov CTX(GUEST_END), %rsi
+	syscall
+	test %rax, %rax
+	jnz fail
+	movl $0, CTX(SIGNO)
+	jmp post_event
+
+/*
+ * The handler of every signal the stub catches (SA_SIGINFO, on the slot's stack, every signal
+ * blocked): rdi = signo, rsi = siginfo, rdx = ucontext. It never returns by ret: the resume
+ * path below makes rt_sigreturn itself, from whatever frame the sentry left in the context.
+ */
+systrap_stub_handler:
+	mov %rsp, %r12
+	and $-SYSTRAP_SLOT_SIZE, %r12
+	mov %edi, CTX(SIGNO)
+	mov 8(%rsi), %eax /* si_code */
+	mov %eax, CTX(CODE)
+	mov 16(%rsi), %rax /* si_addr */
+	mov %rax, CTX(ADDR)
+	mov %rdx, CTX(UC)
+	/* With FSGSBASE the guest may change its thread pointers without a syscall: read them. */
+	testl $SYSTRAP_FLAG_TLS_INSNS, CTX(FLAGS)
+	jz post_event
+	rdfsbase %rax
+	mov %rax, CTX(TLS)
+	rdgsbase %rax
+	mov %rax, CTX_AT(TLS, 8)
+
+/* Hands the turn to the sentry, waking it if it sleeps. */
+post_event:
+	mov $SYSTRAP_ST_EVENT, %eax
+	xchg %eax, CTX(STATE)
+	test $SYSTRAP_ST_WAITING, %eax
+	jz wait
+	lea CTX(STATE), %rdi
+	mov $FUTEX_WAKE, %esi
+	mov $1, %edx
+	mov $__NR_futex, %eax
+	syscall
+
+/* Waits for the sentry's answer: spins first (a cross-CPU wake-up costs far more), then sleeps. */
+wait:
+	mov CTX(SPIN), %ecx
+spin:
+	mov CTX(STATE), %eax
+	cmp $SYSTRAP_ST_EVENT, %eax
+	jne dispatch
+	test %ecx, %ecx
+	jz sleep
+	dec %ecx
+	pause
+	jmp spin
+sleep:
+	/* eax = EVENT: mark the state as slept on, unless the sentry has answered meanwhile. */
+	mov $(SYSTRAP_ST_EVENT | SYSTRAP_ST_WAITING), %edx
+	lock cmpxchg %edx, CTX(STATE)
+	jne dispatch
+	mov %edx, %eax
+dispatch:
+	/* eax = state. The sentry's own WAITING bit does not change what it asks. */
+	mov %eax, %edx
+	and $~SYSTRAP_ST_WAITING, %edx
+	cmp $SYSTRAP_ST_RUN, %edx
+	je resume
+	cmp $SYSTRAP_ST_REQUEST, %edx
+	je request
+	cmp $SYSTRAP_ST_EVENT, %eax
+	je sleep
+	/* EVENT|WAITING, or whatever the guest wrote there: sleep while it stays so. */
+	lea CTX(STATE), %rdi
+	mov $FUTEX_WAIT, %esi
+	mov %eax, %edx
+	xor %r10d, %r10d
+	mov $__NR_futex, %eax
+	syscall
+	mov CTX(STATE), %eax
+	jmp dispatch
+
+/* An address-space change the sentry asked for (mmap, munmap, mprotect): run it, report. */
+request:
+	mov CTX(REQ_NR), %rax
+	mov CTX(REQ_ARGS), %rdi
+	mov CTX_AT(REQ_ARGS, 8), %rsi
+	mov CTX_AT(REQ_ARGS, 16), %rdx
+	mov CTX_AT(REQ_ARGS, 24), %r10
+	mov CTX_AT(REQ_ARGS, 32), %r8
+	mov CTX_AT(REQ_ARGS, 40), %r9
+	syscall
+	mov %rax, CTX(REQ_RET)
+	jmp post_event
+
+/* Back to the guest: its thread pointers, then rt_sigreturn from the frame the sentry wrote. */
+resume:
+	testl $SYSTRAP_FLAG_TLS_INSNS, CTX(FLAGS)
+	jz 1f
+	mov CTX(TLS), %rax
+	wrfsbase %rax
+	mov CTX_AT(TLS, 8), %rax
+	wrgsbase %rax
+	jmp 3f
+1:	mov CTX(TLS), %rsi
+	cmp CTX(CUR_TLS), %rsi
+	je 2f
+	mov $ARCH_SET_FS, %edi
+	mov $__NR_arch_prctl, %eax
+	syscall
+	mov %rsi, CTX(CUR_TLS)
+2:	mov CTX_AT(TLS, 8), %rsi
+	cmp CTX_AT(CUR_TLS, 8), %rsi
+	je 3f
+	mov $ARCH_SET_GS, %edi
+	mov $__NR_arch_prctl, %eax
+	syscall
+	mov %rsi, CTX_AT(CUR_TLS, 8)
+	/* rsp = the ucontext: where a handler's ret to sa_restorer leaves it (frame + 8). */
+3:	mov CTX(UC), %rsp
+	mov $__NR_rt_sigreturn, %eax
+	syscall
+	/* A frame the kernel refused: it has queued SIGSEGV, which kills the stub. */
+fail:
+	mov $__NR_exit_group, %eax
+	mov $124, %edi
+	syscall
+	ud2
+
+/* sa_restorer (x86-64 requires one); unused, since the handler never returns by ret. */
+systrap_stub_restorer:
+	mov $__NR_rt_sigreturn, %eax
+	syscall
+	ud2
+systrap_stub_code_end:
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,358 @@
+/*
+ * Creating a container (runsc-cli/launch.h). runsc forks the sandbox's root process, which
+ * starts the gofer and the sentry and waits for them; runsc records the container once the
+ * sentry says the guest is loaded, then lets the root process go on its own. Until then the
+ * root process dies with runsc (PR_SET_PDEATHSIG), so a runsc killed mid-create leaves no
+ * sandbox behind, only a directory without a record, which the next create of the ID reuses.
+ */
+#include "runsc-cli/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/proctitle.h"
+#include "lib/util.h"
+#include "platform/platform.h"
+#include "runsc-cli/bundle.h"
+#include "runsc-cli/container.h"
+#include "runsc-cli/control_client.h"
+#include "runsc-cli/sandbox.h"
+#include "sentry/kernel/task.h"
+
+/*
+ * Kernel file systems the sandbox always has at these places (sentry/vfs/setup.c, procfs):
+ * a bundle's mount of one there is honoured by what is there already.
+ */
+static const struct {
+	const char *destination;
+	const char *types[3];
+} builtin_mounts[] = {
+	{ "/proc", { "proc" } },
+	{ "/dev", { "tmpfs", "devtmpfs" } },
+	{ "/dev/pts", { "devpts" } },
+	{ "/dev/shm", { "tmpfs" } },
+	{ "/dev/mqueue", { "mqueue" } },
+};
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
+}
+
+/* What of the bundle the sandbox cannot do yet: said now, before anything is made. */
+static int check_supported(const struct bundle *b, const struct launch_opts *o,
+			   struct cli_error **err)
+{
+	bool detached = o->mode != LAUNCH_FOREGROUND;
+
+	if (b->process.terminal && detached && !o->console_socket)
+		return cli_error(err, 1, "cannot allocate a terminal for a detached container "
+					 "without --console-socket");
+	if (o->console_socket)
+		return cli_error(err, 1, "--console-socket: terminals for detached containers are "
+					 "not supported yet");
+	if (b->process.n_additional_gids > NGROUPS_MAX_GUEST)
+		return cli_error(err, 1, "config.json: process.user.additionalGids: more than %d "
+					 "groups",
+				 NGROUPS_MAX_GUEST);
+	for (size_t i = 0; i < b->n_mounts; i++) {
+		const struct oci_mount *m = &b->mounts[i];
+		const char *type = m->type ? m->type : "bind";
+		bool known = false;
+
+		/* The sandbox has no /sys yet: what a bundle puts there has nowhere to go. */
+		if (under(m->destination, "/sys"))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(builtin_mounts) && !known; k++) {
+			if (strcmp(m->destination, builtin_mounts[k].destination))
+				continue;
+			for (size_t t = 0; t < 3 && builtin_mounts[k].types[t]; t++)
+				known |= !strcmp(type, builtin_mounts[k].types[t]);
+		}
+		if (!known)
+			return cli_error(err, 1, "config.json: mounts[%zu]: a %s mount on %s is not "
+						 "supported yet",
+					 i, type, m->destination);
+	}
+	return 0;
+}
+
+/* The sentry's view of the bundle. Strings stay the bundle's (heap, not argv). */
+static int make_config(struct global_flags *g, const struct bundle *b, const struct launch_opts *o,
+		       struct sentry_config *cfg, struct sentry_rlimit **rlimits,
+		       struct cli_error **err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->argv = b->process.args;
+	cfg->envp = b->process.env;
+	cfg->cwd = b->process.cwd;
+	cfg->uid = b->process.uid;
+	cfg->gid = b->process.gid;
+	cfg->groups = b->process.additional_gids;
+	cfg->ngroups = b->process.n_additional_gids;
+	cfg->umask = b->process.umask;
+	cfg->hostname = b->hostname;
+	cfg->readonly_root = b->root_readonly;
+	cfg->platform = g->platform;
+	cfg->strace = g->strace;
+	cfg->wait_for_start = o->mode == LAUNCH_CREATE;
+	cfg->control_fd = cfg->ready_fd = cfg->debug_fd = -1;
+	*rlimits = calloc(b->process.n_rlimits + 1, sizeof(**rlimits));
+	if (!*rlimits)
+		return cli_error(err, 1, "out of memory");
+	for (size_t i = 0; i < b->process.n_rlimits; i++) {
+		(*rlimits)[i].resource = b->process.rlimits[i].resource;
+		(*rlimits)[i].soft = b->process.rlimits[i].soft;
+		(*rlimits)[i].hard = b->process.rlimits[i].hard;
+	}
+	cfg->rlimits = *rlimits;
+	cfg->nrlimits = b->process.n_rlimits;
+	if (g->debug_log) {
+		cfg->debug_fd = open(g->debug_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (cfg->debug_fd < 0)
+			return cli_error_errno(err, errno, 1, "cannot open the debug log %s",
+					       g->debug_log);
+	}
+	return 0;
+}
+
+/* The pids the root process reports once the sandbox runs: "SENTRY GOFER". */
+struct started_msg {
+	pid_t sentry, gofer;
+};
+
+/*
+ * The sandbox's root process: starts the sandbox, tells runsc the pids, and waits for runsc
+ * to have recorded the container ("go"; runsc gone before that: the sandbox is killed).
+ * Exits with the sandbox's status.
+ */
+static void __attribute__((noreturn)) root_process(const char *rootfs, struct sentry_config *cfg,
+						   int link, pid_t creator)
+{
+	struct cli_error *err = NULL;
+	struct started_msg msg;
+	struct sandbox sb;
+	char go[4];
+	ssize_t n;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != creator)
+		_exit(1);
+	proctitle_set("runsc-sandbox");
+	if (sandbox_start(&sb, rootfs, cfg, &err) < 0) {
+		cli_error_report(err);
+		_exit(125);
+	}
+	/* The sentry has its own copies: with these closed, runsc sees the sentry's end. */
+	close(cfg->ready_fd);
+	close(cfg->control_fd);
+	msg.sentry = sb.sentry_pid;
+	msg.gofer = sb.gofer_pid;
+	if (send(link, &msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg))
+		kill(sb.sentry_pid, SIGKILL);
+	do
+		n = recv(link, go, sizeof(go), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 2 && !memcmp(go, "go", 2))
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	else
+		kill(sb.sentry_pid, SIGKILL);
+	close(link);
+	_exit(sandbox_wait(&sb));
+}
+
+static bool recv_started(int link, struct started_msg *msg)
+{
+	ssize_t n;
+
+	do
+		n = recv(link, msg, sizeof(*msg), 0);
+	while (n < 0 && errno == EINTR);
+	return n == sizeof(*msg);
+}
+
+/* The sentry's byte: the guest is loaded (and started unless it waits for runsc start). */
+static bool read_ready(int fd)
+{
+	ssize_t n;
+	char byte;
+
+	do
+		n = read(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+static volatile pid_t forward_pid;
+
+static void forward_signal(int sig)
+{
+	if (forward_pid > 0)
+		kill(forward_pid, sig);
+}
+
+/* run in the foreground: the container ends, its record goes, its status is runsc's. */
+static int wait_foreground(const char *dir, pid_t root)
+{
+	struct cli_error *err = NULL;
+	struct sigaction sa;
+	int code, lock_fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	forward_pid = root;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	code = wait_child(root);
+	forward_pid = 0;
+	lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock_fd >= 0)
+		flock(lock_fd, LOCK_EX);
+	if (container_remove_dir(dir, &err) < 0)
+		cli_error_report(err);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return code;
+}
+
+int container_launch(struct global_flags *g, const struct launch_opts *o, struct cli_error **err)
+{
+	struct bundle *b = NULL;
+	struct container c = { 0 };
+	struct sentry_config cfg;
+	cleanup_free struct sentry_rlimit *rlimits = NULL;
+	cleanup_free char *dir = NULL;
+	int lock_fd = -1, ready[2] = { -1, -1 }, link[2] = { -1, -1 };
+	struct started_msg msg;
+	pid_t root = -1, creator = getpid();
+	int ret = -1, code;
+
+	if (!platform_lookup(g->platform))
+		return cli_error(err, 1, "unknown platform %s", g->platform);
+	if (strcmp(g->network, "none") != 0)
+		return cli_error(err, 1, "network %s is not available (available: none)",
+				 g->network);
+	if (container_id_check(o->id, err) < 0 || bundle_load(o->bundle, &b, err) < 0)
+		return -1;
+	if (check_supported(b, o, err) < 0 || make_config(g, b, o, &cfg, &rlimits, err) < 0)
+		goto out;
+	if (container_reserve(g->root, o->id, &lock_fd, err) < 0)
+		goto out;
+	if (asprintf(&dir, "%s/%s", g->root, o->id) < 0) {
+		dir = NULL;
+		cli_error(err, 1, "out of memory");
+		goto out;
+	}
+	/* From here a failure removes the directory. */
+	cfg.control_fd = control_listen(dir, err);
+	if (cfg.control_fd < 0)
+		goto remove;
+	if (pipe2(ready, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) < 0) {
+		cli_error_errno(err, errno, 1, "pipe");
+		goto remove;
+	}
+	cfg.ready_fd = ready[1];
+	root = fork();
+	if (root < 0) {
+		cli_error_errno(err, errno, 1, "cannot start the sandbox");
+		goto remove;
+	}
+	if (root == 0) {
+		/* The lock is the creator's: a copy here would outlive it. */
+		close(lock_fd);
+		close(ready[0]);
+		close(link[0]);
+		root_process(b->rootfs, &cfg, link[1], creator);
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	close(link[1]);
+	link[1] = -1;
+	close(cfg.control_fd);
+	cfg.control_fd = -1;
+
+	/* The root process has started the sandbox, then the sentry has loaded the guest. */
+	if (!recv_started(link[0], &msg) || !read_ready(ready[0])) {
+		/* They said why on stderr already; their status is ours. */
+		close(link[0]);
+		link[0] = -1;
+		code = wait_child(root);
+		cli_error(err, code ? code : 1, "%s", "");
+		goto remove;
+	}
+
+	c.root = (char *)g->root;
+	c.id = (char *)o->id;
+	c.dir = dir;
+	c.bundle = b->dir;
+	c.rootfs = b->rootfs;
+	c.created = container_timestamp();
+	c.status = o->mode == LAUNCH_CREATE ? "created" : "running";
+	c.annotations = b->annotations;
+	if (!c.created || host_process_get(root, &c.sandbox) < 0 ||
+	    host_process_get(msg.sentry, &c.sentry) < 0 ||
+	    host_process_get(msg.gofer, &c.gofer) < 0) {
+		cli_error(err, 1, "the sandbox ended while it was being created");
+		goto kill_root;
+	}
+	if (container_save(&c, err) < 0)
+		goto kill_root;
+	if (o->pid_file && write_pid_file(o->pid_file, root, err) < 0)
+		goto kill_root;
+	if (send(link[0], "go", 2, MSG_NOSIGNAL) != 2) {
+		cli_error_errno(err, errno, 1, "the sandbox ended while it was being created");
+		goto kill_root;
+	}
+	close(lock_fd);
+	lock_fd = -1;
+	ret = o->mode == LAUNCH_FOREGROUND ? wait_foreground(dir, root) : 0;
+	goto out;
+
+kill_root:
+	kill(root, SIGKILL);
+	wait_child(root);
+remove:
+	if (dir)
+		container_remove_dir(dir, err);
+out:
+	free(c.created);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	for (int i = 0; i < 2; i++) {
+		if (ready[i] >= 0)
+			close(ready[i]);
+		if (link[i] >= 0)
+			close(link[i]);
+	}
+	if (cfg.control_fd >= 0)
+		close(cfg.control_fd);
+	if (cfg.debug_fd >= 0)
+		close(cfg.debug_fd);
+	bundle_free(b);
+	return ret;
+}
