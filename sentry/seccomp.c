@@ -98,6 +98,14 @@ int sentry_seal(void)
 			return err;
 		}
 	}
+	/* The sentry opens no host path; glibc still tries a few (malloc reads
+	 * /proc/sys/vm/overcommit_memory when it trims a heap). Those fail as in an empty root
+	 * rather than end the sandbox. */
+	if ((err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(openat), 0)) < 0 ||
+	    (err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(open), 0)) < 0) {
+		seccomp_release(ctx);
+		return err;
+	}
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	err = seccomp_load(ctx);
 	seccomp_release(ctx);
