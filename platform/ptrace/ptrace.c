@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "platform/platform.h"
+#include "platform/ptrace/ptrace_arch.h"
 
 #ifndef PTRACE_SYSEMU
 #define PTRACE_SYSEMU 31
@@ -283,12 +284,8 @@ static enum platform_event ptrace_run(struct platform_as *as, struct arch_regs *
 	siginfo_t si;
 	int status, sig;
 
-	if (regs->fp_dirty) {
-		struct iovec iov = { &regs->fp, sizeof(regs->fp) };
-
-		if (ptrace(PTRACE_SETREGSET, as->pid, NT_PRFPREG, &iov) == 0)
-			regs->fp_dirty = false;
-	}
+	if (regs->fp_dirty && ptrace_arch_set_fp(as->pid, regs) == 0)
+		regs->fp_dirty = false;
 	for (;;) {
 		/* An interrupt whose SIGSTOP was swallowed by an injected syscall, or is still on
 		 * its way: report it now; a late SIGSTOP is then dropped below. */
@@ -328,12 +325,12 @@ static void ptrace_interrupt(struct platform_as *as)
 
 static int ptrace_get_fpregs(struct platform_as *as, struct arch_regs *regs)
 {
-	struct iovec iov = { &regs->fp, sizeof(regs->fp) };
+	int err;
 
 	if (regs->fp_valid || regs->fp_dirty)
 		return 0;
-	if (ptrace(PTRACE_GETREGSET, as->pid, NT_PRFPREG, &iov) < 0)
-		return -errno;
+	if ((err = ptrace_arch_get_fp(as->pid, regs)) < 0)
+		return err;
 	regs->fp_valid = true;
 	return 0;
 }

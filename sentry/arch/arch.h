@@ -26,6 +26,12 @@ void arch_set_sp(struct arch_regs *r, uint64_t sp);
 void arch_restart_syscall(struct arch_regs *r, uint64_t nr);
 /* Register state for a new program (execve): zeroed, ip and sp set, fresh FP state. */
 void arch_regs_init(struct arch_regs *r, uint64_t entry, uint64_t sp);
+/* A clean FP/vector state, as after execve or on entry to a signal handler. */
+void arch_fp_init(struct arch_regs *r);
+
+/* The FP/vector components this CPU saves (x86-64: XCR0). */
+uint64_t arch_xstate_features(void);
+
 /* Thread pointer (arch_prctl ARCH_SET_FS on x86-64, TPIDR_EL0 on arm64). */
 void arch_set_tls(struct arch_regs *r, uint64_t tls);
 /* The child's registers after fork/clone: return value 0, optional new stack. */

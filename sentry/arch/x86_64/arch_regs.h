@@ -1,8 +1,9 @@
-/* x86-64 register state of a guest thread: general registers and the FXSAVE area. */
+/* x86-64 register state of a guest thread: general registers and the XSAVE area. */
 #ifndef CVISOR_ARCH_X86_64_REGS_H
 #define CVISOR_ARCH_X86_64_REGS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/user.h>
 
 #define ARCH_NAME "x86_64"
@@ -17,11 +18,22 @@
 #define ARCH_MMAP_TOP 0x7ff000000000UL
 #define ARCH_STACK_TOP 0x7fffff000000UL
 
+/* Room for the XSAVE area (standard format) of any x86-64 CPU with AVX-512: 2696 bytes. */
+#define ARCH_XSTATE_MAX 4096
+/* The FXSAVE legacy area is the first 512 bytes of the XSAVE area, then its 64-byte header. */
+#define ARCH_FXSAVE_SIZE 512
+#define ARCH_XSAVE_HDR 512
+
 struct arch_regs {
 	struct user_regs_struct gp;
-	struct user_fpregs_struct fp; /* FXSAVE layout, 512 bytes */
-	bool fp_valid; /* fp holds the thread's FP state (fetched from the platform) */
-	bool fp_dirty; /* fp must be loaded into the thread before it runs again */
+	union {
+		struct user_fpregs_struct fp; /* the FXSAVE (x87, SSE) part */
+		uint8_t xstate[ARCH_XSTATE_MAX] __attribute__((aligned(64))); /* all of XSAVE */
+	};
+	/* Bytes of xstate the platform gave (the CPU's XSAVE size); 0 when only fp is known. */
+	uint32_t xstate_size;
+	bool fp_valid; /* the FP state above is the thread's (fetched from the platform) */
+	bool fp_dirty; /* it must be loaded into the thread before it runs again */
 };
 
 #endif

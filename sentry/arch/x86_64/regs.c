@@ -69,11 +69,36 @@ void arch_regs_init(struct arch_regs *r, uint64_t entry, uint64_t sp)
 	g->eflags = 0x202; /* IF, and bit 1 which is always set */
 	g->orig_rax = (unsigned long)-1;
 
-	memset(&r->fp, 0, sizeof(r->fp));
+	arch_fp_init(r);
+}
+
+/* The XSAVE header's first word: which components the area holds (the rest are at reset). */
+#define XSTATE_BV_FP_SSE 0x3
+
+void arch_fp_init(struct arch_regs *r)
+{
+	size_t len = r->xstate_size > ARCH_FXSAVE_SIZE ? r->xstate_size : ARCH_FXSAVE_SIZE;
+
+	memset(r->xstate, 0, len);
 	r->fp.cwd = 0x37f;    /* x87: all exceptions masked, extended precision */
 	r->fp.mxcsr = 0x1f80; /* SSE: all exceptions masked */
+	if (r->xstate_size > ARCH_FXSAVE_SIZE) {
+		uint64_t bv = XSTATE_BV_FP_SSE;
+
+		memcpy(r->xstate + ARCH_XSAVE_HDR, &bv, sizeof(bv));
+	}
 	r->fp_valid = true;
 	r->fp_dirty = true;
+}
+
+uint64_t arch_xstate_features(void)
+{
+	uint32_t lo, hi;
+
+	/* XCR0: the components this CPU and kernel save. Asked only once the platform has
+	 * handed over an XSAVE area, so XSAVE is known to be enabled. */
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
 }
 
 void arch_set_tls(struct arch_regs *r, uint64_t tls)

@@ -48,6 +48,7 @@ _Static_assert(sizeof(struct x86_rt_sigframe) == 440, "struct rt_sigframe");
 _Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
 
 /* uc_flags as Linux sets them without XSAVE state in the frame. */
+#define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
 
@@ -55,6 +56,8 @@ _Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
 #define FXSAVE_ALIGN 64
 /* FXSAVE bytes 464..511 are software-available: Linux puts its XSAVE magic there. */
 #define FXSAVE_SW_RESERVED 464
+/* Linux's markers of an XSAVE area in a signal frame: FP_XSTATE_MAGIC1/2 and
+ * struct _fpx_sw_bytes come from <bits/sigcontext.h>, the kernel's ABI. */
 
 #define EFLAGS_CF 0x1
 #define EFLAGS_PF 0x4
@@ -86,15 +89,6 @@ _Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
 #define PF_PROT 0x1
 #define PF_USER 0x4
 
-/* The FP state a handler starts with, as after execve (Linux's fpu__clear_user_states). */
-static void fp_init(struct arch_regs *r)
-{
-	memset(&r->fp, 0, sizeof(r->fp));
-	r->fp.cwd = 0x37f;
-	r->fp.mxcsr = 0x1f80;
-	r->fp_valid = true;
-	r->fp_dirty = true;
-}
 
 /*
  * trapno, err and cr2 for a fault signal, from its siginfo (Linux keeps the CPU's values; the
@@ -161,6 +155,7 @@ int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo 
 	struct x86_rt_sigframe f;
 	struct user_fpregs_struct fx;
 	uint64_t sp = r->rsp, frame, fpstate;
+	uint32_t xsize;
 	bool nested = sigaltstack_on(s, sp), entering = false;
 
 	/* x86-64 handlers return through sa_restorer; Linux will not deliver without one. */
@@ -173,7 +168,10 @@ int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo 
 		sp = s->altstack_sp + s->altstack_size;
 		entering = true;
 	}
-	fpstate = ROUND_DOWN(sp - sizeof(fx), (uint64_t)FXSAVE_ALIGN);
+	/* The whole XSAVE area when the platform gave one, so AVX state survives the handler. */
+	xsize = t->regs.xstate_size > ARCH_FXSAVE_SIZE ? t->regs.xstate_size : 0;
+	fpstate = ROUND_DOWN(sp - (xsize ? xsize + FP_XSTATE_MAGIC2_SIZE : sizeof(fx)),
+			     (uint64_t)FXSAVE_ALIGN);
 	/* rsp at the handler's entry is 8 mod 16, as just after a call. */
 	frame = ROUND_DOWN(fpstate - sizeof(f), (uint64_t)16) - 8;
 	/* Overflowing the alternate stack must not scribble below it: fail, hence SIGSEGV. */
@@ -193,12 +191,31 @@ int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo 
 	f.uc.uc_sigmask = old_mask;
 	f.info = *info;
 
-	fx = t->regs.fp;
-	/* No XSAVE magic: the frame holds legacy FXSAVE state only (uc_flags lacks UC_FP_XSTATE).
-	 */
-	memset((char *)&fx + FXSAVE_SW_RESERVED, 0, sizeof(fx) - FXSAVE_SW_RESERVED);
-	if (copy_out(t, fpstate, &fx, sizeof(fx)) < 0 || copy_out(t, frame, &f, sizeof(f)) < 0)
-		return -EFAULT;
+	if (xsize) {
+		/* As Linux: the markers in FXSAVE's software bytes and after the area say an
+		 * XSAVE area of xsize bytes follows (uc_flags' UC_FP_XSTATE too). */
+		struct _fpx_sw_bytes sw = {
+			.magic1 = FP_XSTATE_MAGIC1,
+			.extended_size = xsize + FP_XSTATE_MAGIC2_SIZE,
+			.xstate_bv = arch_xstate_features(),
+			.xstate_size = xsize,
+		};
+		uint32_t magic2 = FP_XSTATE_MAGIC2;
+
+		f.uc.uc_flags |= UC_FP_XSTATE;
+		memcpy(t->regs.xstate + FXSAVE_SW_RESERVED, &sw, sizeof(sw));
+		if (copy_out(t, fpstate, t->regs.xstate, xsize) < 0 ||
+		    copy_out(t, fpstate + xsize, &magic2, sizeof(magic2)) < 0 ||
+		    copy_out(t, frame, &f, sizeof(f)) < 0)
+			return -EFAULT;
+	} else {
+		fx = t->regs.fp;
+		/* Legacy FXSAVE state only: no markers in the software bytes. */
+		memset((char *)&fx + FXSAVE_SW_RESERVED, 0, sizeof(fx) - FXSAVE_SW_RESERVED);
+		if (copy_out(t, fpstate, &fx, sizeof(fx)) < 0 ||
+		    copy_out(t, frame, &f, sizeof(f)) < 0)
+			return -EFAULT;
+	}
 
 	r->rdi = sig;
 	r->rsi = frame + offsetof(struct x86_rt_sigframe, info);
@@ -208,8 +225,35 @@ int arch_signal_setup_frame(struct task *t, int sig, const struct guest_siginfo 
 	r->rsp = frame;
 	/* The ABI's function entry: DF clear; no single-step or resume flag carried in. */
 	r->eflags &= ~(uint64_t)(EFLAGS_DF | EFLAGS_RF | EFLAGS_TF);
-	fp_init(&t->regs);
+	arch_fp_init(&t->regs); /* a handler starts clean, as Linux's fpu__clear_user_states */
 	return 0;
+}
+
+/*
+ * The XSAVE area of a frame whose FXSAVE part fx carries Linux's markers and matches this
+ * thread's size: read into buf and made safe to load (only components the CPU saves, standard
+ * format, reserved header bytes clear), as Linux's restore path checks. Returns its size, or 0
+ * for a legacy frame (or one whose markers do not hold).
+ */
+static uint32_t frame_xstate(struct task *t, uint64_t fpstate, const struct user_fpregs_struct *fx,
+			     uint8_t *buf)
+{
+	uint32_t size = t->regs.xstate_size, magic2;
+	struct _fpx_sw_bytes sw;
+	uint64_t bv, zero[7] = { 0 };
+
+	memcpy(&sw, (const char *)fx + FXSAVE_SW_RESERVED, sizeof(sw));
+	if (size <= ARCH_FXSAVE_SIZE || sw.magic1 != FP_XSTATE_MAGIC1 || sw.xstate_size != size ||
+	    sw.extended_size != size + FP_XSTATE_MAGIC2_SIZE)
+		return 0;
+	if (copy_in(t, &magic2, fpstate + size, sizeof(magic2)) < 0 || magic2 != FP_XSTATE_MAGIC2 ||
+	    copy_in(t, buf, fpstate, size) < 0)
+		return 0;
+	memcpy(&bv, buf + ARCH_XSAVE_HDR, sizeof(bv));
+	bv &= arch_xstate_features();
+	memcpy(buf + ARCH_XSAVE_HDR, &bv, sizeof(bv));
+	memcpy(buf + ARCH_XSAVE_HDR + 8, zero, sizeof(zero)); /* xcomp_bv and reserved */
+	return size;
 }
 
 int arch_signal_restore_frame(struct task *t, uint64_t *old_mask)
@@ -220,6 +264,8 @@ int arch_signal_restore_frame(struct task *t, uint64_t *old_mask)
 	struct x86_rt_sigframe f;
 	const struct x86_sigcontext *sc = &f.uc.uc_mcontext;
 	struct user_fpregs_struct fx;
+	uint8_t xbuf[ARCH_XSTATE_MAX] __attribute__((aligned(64)));
+	uint32_t xsize = 0;
 	struct guest_stack ss;
 
 	/* Everything is read and checked before anything changes; siginfo is not read. */
@@ -230,6 +276,7 @@ int arch_signal_restore_frame(struct task *t, uint64_t *old_mask)
 			return -EFAULT;
 		if (fx.mxcsr & ~MXCSR_MASK)
 			return -EFAULT;
+		xsize = frame_xstate(t, sc->fpstate, &fx, xbuf);
 	}
 
 	r->r8 = sc->r8;
@@ -255,12 +302,16 @@ int arch_signal_restore_frame(struct task *t, uint64_t *old_mask)
 	 * the guest into another code segment (32-bit mode). fs_base and gs_base are not in it.
 	 */
 	r->orig_rax = (uint64_t)-1; /* not in a syscall: nothing to restart */
-	if (sc->fpstate) {
-		t->regs.fp = fx;
+	if (sc->fpstate && xsize) {
+		memcpy(t->regs.xstate, xbuf, xsize);
 		t->regs.fp_valid = true;
 		t->regs.fp_dirty = true;
+	} else if (sc->fpstate) {
+		/* A legacy area: x87 and SSE from it, every other component back to reset. */
+		arch_fp_init(&t->regs);
+		t->regs.fp = fx;
 	} else {
-		fp_init(&t->regs); /* Linux: no FP area means a clean FP state */
+		arch_fp_init(&t->regs); /* Linux: no FP area means a clean FP state */
 	}
 
 	/* As Linux's restore_altstack: a bad uc_stack is ignored. */
