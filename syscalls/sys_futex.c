@@ -5,6 +5,7 @@
 
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "sentry/mm/usercopy.h"
 #include "syscalls/syscalls.h"
 
@@ -23,35 +24,14 @@ SYSCALL_DEFINE(futex)
 		if (a[3]) {
 			if (copy_in(t, &ts, a[3], sizeof(ts)) < 0)
 				return -EFAULT;
-			if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+			if (!timespec_valid(&ts))
 				return -EINVAL;
-			if (op == FUTEX_WAIT) {
-				/* Relative timeout. */
-				clock_gettime(CLOCK_MONOTONIC, &deadline);
-				deadline.tv_sec += ts.tv_sec;
-				deadline.tv_nsec += ts.tv_nsec;
-				if (deadline.tv_nsec >= 1000000000L) {
-					deadline.tv_sec++;
-					deadline.tv_nsec -= 1000000000L;
-				}
-			} else if ((int)a[1] & FUTEX_CLOCK_REALTIME) {
-				struct timespec now_rt, now_mono;
-
-				clock_gettime(CLOCK_REALTIME, &now_rt);
-				clock_gettime(CLOCK_MONOTONIC, &now_mono);
-				deadline.tv_sec = ts.tv_sec - now_rt.tv_sec + now_mono.tv_sec;
-				deadline.tv_nsec = ts.tv_nsec - now_rt.tv_nsec + now_mono.tv_nsec;
-				while (deadline.tv_nsec < 0) {
-					deadline.tv_sec--;
-					deadline.tv_nsec += 1000000000L;
-				}
-				while (deadline.tv_nsec >= 1000000000L) {
-					deadline.tv_sec++;
-					deadline.tv_nsec -= 1000000000L;
-				}
-			} else {
+			if (op == FUTEX_WAIT)
+				deadline = deadline_after(&ts); /* relative */
+			else if ((int)a[1] & FUTEX_CLOCK_REALTIME)
+				deadline = deadline_from_clock(CLOCK_REALTIME, &ts);
+			else
 				deadline = ts;
-			}
 			dl = &deadline;
 		}
 		return futex_wait(t, addr, val, bitset, dl);

@@ -14,6 +14,7 @@
 #include "sentry/fs/anon/anon.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "sentry/kernel/waitqueue.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/fdtable.h"
@@ -21,7 +22,6 @@
 #include "syscalls/fs_util.h"
 #include "syscalls/syscalls.h"
 
-#define NSEC_PER_SEC 1000000000L
 /* Files whose readiness nobody signals (no wait queue) are looked at again this often. */
 #define POLL_REPOLL_NS 200000000L
 /* task_wait_event_multi sleeps on at most this many queues; files past them are looked at
@@ -97,20 +97,6 @@ static bool poll_cond(void *arg)
 	return poll_scan(arg, false) > 0;
 }
 
-static void ts_add_ns(struct timespec *ts, long ns)
-{
-	ts->tv_nsec += ns;
-	while (ts->tv_nsec >= NSEC_PER_SEC) {
-		ts->tv_sec++;
-		ts->tv_nsec -= NSEC_PER_SEC;
-	}
-}
-
-static bool ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /*
  * Waits until an item is ready, the deadline (absolute CLOCK_MONOTONIC; NULL: none) passes,
  * or a signal comes (-ERESTARTNOHAND). zero: do not wait at all.
@@ -121,13 +107,15 @@ static long poll_wait(struct task *t, struct poller *p, const struct timespec *d
 	while (!ready && !zero) {
 		struct timespec now, dl;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (deadline && !ts_before(&now, deadline))
+		if (deadline && !timespec_before(&now, deadline))
 			break;
 		const struct timespec *dlp = deadline;
 		if (p->unwatched) {
+			const struct timespec repoll = { 0, POLL_REPOLL_NS };
+
 			dl = now;
-			ts_add_ns(&dl, POLL_REPOLL_NS);
-			if (!deadline || ts_before(&dl, deadline))
+			timespec_add(&dl, &repoll);
+			if (!deadline || timespec_before(&dl, deadline))
 				dlp = &dl;
 		}
 		int r = task_wait_event_multi(t, p->wqs, p->nwq, poll_cond, p, dlp);
@@ -150,33 +138,11 @@ static void poller_release(struct poller *p)
 /* Turns a relative timeout into a deadline; false for an invalid one. */
 static bool make_deadline(const struct timespec *rel, struct timespec *deadline, bool *zero)
 {
-	if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= NSEC_PER_SEC)
+	if (!timespec_valid(rel))
 		return false;
 	*zero = rel->tv_sec == 0 && rel->tv_nsec == 0;
-	clock_gettime(CLOCK_MONOTONIC, deadline);
-	if (rel->tv_sec > (INT64_MAX / 2)) {
-		deadline->tv_sec = INT64_MAX / 2;
-		return true;
-	}
-	deadline->tv_sec += rel->tv_sec;
-	ts_add_ns(deadline, rel->tv_nsec);
+	*deadline = deadline_after(rel);
 	return true;
-}
-
-/* The time left until deadline, for the calls that report it back. */
-static struct timespec time_left(const struct timespec *deadline)
-{
-	struct timespec now, left = { 0, 0 };
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (ts_before(&now, deadline)) {
-		left.tv_sec = deadline->tv_sec - now.tv_sec;
-		left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += NSEC_PER_SEC;
-		}
-	}
-	return left;
 }
 
 /* ---- poll ---- */
@@ -261,7 +227,7 @@ SYSCALL_DEFINE(ppoll)
 	if (masked)
 		task_restore_sigmask_unless(t, r == -ERESTARTNOHAND);
 	if (has_timeout && !zero) {
-		struct timespec left = time_left(&deadline);
+		struct timespec left = deadline_left(&deadline);
 		copy_out(t, a[2], &left, sizeof(left));
 	}
 	return r;
@@ -361,7 +327,7 @@ SYSCALL_DEFINE(select)
 	}
 	long r = do_select(t, (int)a[0], a[1], a[2], a[3], utv ? &deadline : NULL, zero);
 	if (utv && !zero) {
-		struct timespec left = time_left(&deadline);
+		struct timespec left = deadline_left(&deadline);
 		struct timeval tv = { left.tv_sec, left.tv_nsec / 1000 };
 		copy_out(t, utv, &tv, sizeof(tv));
 	}
@@ -394,7 +360,7 @@ SYSCALL_DEFINE(pselect6)
 	if (masked)
 		task_restore_sigmask_unless(t, r == -ERESTARTNOHAND);
 	if (uts && !zero) {
-		struct timespec left = time_left(&deadline);
+		struct timespec left = deadline_left(&deadline);
 		copy_out(t, uts, &left, sizeof(left));
 	}
 	return r;

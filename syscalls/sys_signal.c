@@ -9,10 +9,10 @@
 
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "sentry/mm/usercopy.h"
 #include "syscalls/syscalls.h"
 
-#define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_USEC 1000ULL
 
 SYSCALL_DEFINE(rt_sigaction)
@@ -103,7 +103,7 @@ SYSCALL_DEFINE(rt_sigtimedwait)
 	if (a[2]) {
 		if (copy_in(t, &ts, a[2], sizeof(ts)) < 0)
 			return -EFAULT;
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (long)NSEC_PER_SEC)
+		if (!timespec_valid(&ts))
 			return -EINVAL;
 	}
 	sig = task_sigtimedwait(t, set, a[2] ? &ts : NULL, &info);
@@ -242,15 +242,15 @@ struct guest_itimerval {
 static uint64_t timeval_ns(const struct timeval *tv)
 {
 	/* Saturate as Linux's ktime does; 2^63 ns is 292 years. */
-	if ((uint64_t)tv->tv_sec >= INT64_MAX / NSEC_PER_SEC)
+	if ((uint64_t)tv->tv_sec >= INT64_MAX / (uint64_t)NSEC_PER_SEC)
 		return INT64_MAX;
-	return tv->tv_sec * NSEC_PER_SEC + tv->tv_usec * NSEC_PER_USEC;
+	return tv->tv_sec * (uint64_t)NSEC_PER_SEC + tv->tv_usec * NSEC_PER_USEC;
 }
 
 static struct timeval ns_timeval(uint64_t ns)
 {
-	return (struct timeval){ .tv_sec = ns / NSEC_PER_SEC,
-				 .tv_usec = (ns % NSEC_PER_SEC) / NSEC_PER_USEC };
+	return (struct timeval){ .tv_sec = ns / (uint64_t)NSEC_PER_SEC,
+				 .tv_usec = (ns % (uint64_t)NSEC_PER_SEC) / NSEC_PER_USEC };
 }
 
 static bool timeval_valid(const struct timeval *tv)
@@ -301,9 +301,9 @@ SYSCALL_DEFINE(alarm)
 {
 	uint64_t old = 0;
 
-	itimer_set(t, ITIMER_REAL, (uint64_t)(uint32_t)a[0] * NSEC_PER_SEC, 0, &old, NULL);
+	itimer_set(t, ITIMER_REAL, (uint64_t)(uint32_t)a[0] * (uint64_t)NSEC_PER_SEC, 0, &old, NULL);
 	/* Never 0 while an alarm is pending; round to the nearest second otherwise (Linux). */
-	if ((old && old < NSEC_PER_SEC) || old % NSEC_PER_SEC >= NSEC_PER_SEC / 2)
-		return old / NSEC_PER_SEC + 1;
-	return old / NSEC_PER_SEC;
+	if ((old && old < (uint64_t)NSEC_PER_SEC) || old % (uint64_t)NSEC_PER_SEC >= (uint64_t)NSEC_PER_SEC / 2)
+		return old / (uint64_t)NSEC_PER_SEC + 1;
+	return old / (uint64_t)NSEC_PER_SEC;
 }

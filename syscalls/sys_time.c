@@ -7,16 +7,11 @@
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "sentry/mm/usercopy.h"
 #include "syscalls/syscalls.h"
 
-#define NSEC_PER_SEC 1000000000L
 #define CLK_TCK_GUEST 100
-
-static bool valid_timespec(const struct timespec *ts)
-{
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC;
-}
 
 /* The guest's clocks; CPU-time clocks count from the task's start, as no CPU time is tracked
  * per guest thread yet. */
@@ -106,39 +101,16 @@ static bool never(void *arg)
 	return false;
 }
 
-static void ts_add(struct timespec *a, const struct timespec *b)
-{
-	a->tv_sec += b->tv_sec;
-	a->tv_nsec += b->tv_nsec;
-	if (a->tv_nsec >= NSEC_PER_SEC) {
-		a->tv_sec++;
-		a->tv_nsec -= NSEC_PER_SEC;
-	}
-}
-
-static void ts_sub(struct timespec *res, const struct timespec *a, const struct timespec *b)
-{
-	res->tv_sec = a->tv_sec - b->tv_sec;
-	res->tv_nsec = a->tv_nsec - b->tv_nsec;
-	if (res->tv_nsec < 0) {
-		res->tv_sec--;
-		res->tv_nsec += NSEC_PER_SEC;
-	}
-	if (res->tv_sec < 0)
-		res->tv_sec = res->tv_nsec = 0;
-}
-
 /* Sleeps until the CLOCK_MONOTONIC deadline; on a signal, stores what is left in rem. */
 static long sleep_until(struct task *t, const struct timespec *deadline, uint64_t rem_addr)
 {
 	int err = task_wait_event(t, NULL, never, NULL, deadline);
-	struct timespec now, rem;
+	struct timespec rem;
 
 	if (err == -ETIMEDOUT || err == 0)
 		return 0;
 	if (rem_addr) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ts_sub(&rem, deadline, &now);
+		rem = deadline_left(deadline);
 		if (copy_out(t, rem_addr, &rem, sizeof(rem)) < 0)
 			return -EFAULT;
 	}
@@ -152,10 +124,9 @@ SYSCALL_DEFINE(nanosleep)
 
 	if (copy_in(t, &req, a[0], sizeof(req)) < 0)
 		return -EFAULT;
-	if (!valid_timespec(&req))
+	if (!timespec_valid(&req))
 		return -EINVAL;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	ts_add(&deadline, &req);
+	deadline = deadline_after(&req);
 	return sleep_until(t, &deadline, a[1]);
 }
 
@@ -171,19 +142,18 @@ SYSCALL_DEFINE(clock_nanosleep)
 		return -EINVAL;
 	if (copy_in(t, &req, a[2], sizeof(req)) < 0)
 		return -EFAULT;
-	if (!valid_timespec(&req))
+	if (!timespec_valid(&req))
 		return -EINVAL;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	if (flags & TIMER_ABSTIME) {
-		/* Turn the absolute time on clock into one on CLOCK_MONOTONIC. */
+		/* The absolute time on clock as one on CLOCK_MONOTONIC. */
 		struct timespec left;
 
 		guest_clock(t, clock, &now);
-		ts_sub(&left, &req, &now);
-		ts_add(&deadline, &left);
+		left = timespec_sub_clamped(&req, &now);
+		deadline = deadline_after(&left);
 		return sleep_until(t, &deadline, 0);
 	}
-	ts_add(&deadline, &req);
+	deadline = deadline_after(&req);
 	return sleep_until(t, &deadline, a[3]);
 }
 

@@ -14,6 +14,7 @@
 #include "sentry/kernel/exit.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "syscalls/syscalls.h"
 
 #define GUEST_SIG_DFL 0
@@ -34,6 +35,17 @@
 
 #define LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+/* signalfd's: woken by queue_signal_locked (a blocked signal kicks no task). */
+static struct waitqueue signal_queued_wq = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.head = { .next = &signal_queued_wq.head, .prev = &signal_queued_wq.head },
+};
+
+struct waitqueue *signal_queued_waitqueue(void)
+{
+	return &signal_queued_wq;
+}
 
 /* ---- Handlers ---- */
 
@@ -208,6 +220,7 @@ static int queue_signal_locked(struct task *t, int sig, const struct guest_sigin
 	}
 	/* Otherwise (kill(), the kernel) Linux sets the bit and loses the siginfo: so do we. */
 	set_pending(t, GSIG_BIT(sig));
+	waitqueue_wake_all(&signal_queued_wq);
 	return 0;
 }
 
@@ -824,15 +837,8 @@ long task_sigtimedwait(struct task *t, gsigset_t set, const struct timespec *tim
 		pthread_mutex_unlock(&kernel_lock);
 		return sig ? sig : -EAGAIN;
 	}
-	if (timeout) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += timeout->tv_sec;
-		deadline.tv_nsec += timeout->tv_nsec;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout)
+		deadline = deadline_after(timeout);
 	/*
 	 * Unblock the awaited signals so their arrival wakes us; real_blocked keeps the send path
 	 * from discarding ignored ones meanwhile (Linux does the same).
