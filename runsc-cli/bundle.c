@@ -223,7 +223,7 @@ static int parse_rlimits(json_object *process, struct bundle *b, struct cli_erro
 }
 
 /* Linux's capability names, CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40). */
-static const char *const cap_names[] = {
+const char *const bundle_capability_names[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
 	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
 	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
@@ -232,7 +232,7 @@ static const char *const cap_names[] = {
 	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
 	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
 	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE", NULL,
 };
 
 static int parse_capabilities(json_object *process, struct cli_error **err)
@@ -251,10 +251,10 @@ static int parse_capabilities(json_object *process, struct cli_error **err)
 		for (size_t i = 0; names && names[i]; i++) {
 			size_t k;
 
-			for (k = 0; k < ARRAY_SIZE(cap_names); k++)
-				if (!strcmp(names[i], cap_names[k]))
+			for (k = 0; bundle_capability_names[k]; k++)
+				if (!strcmp(names[i], bundle_capability_names[k]))
 					break;
-			if (k == ARRAY_SIZE(cap_names))
+			if (!bundle_capability_names[k])
 				return BAD("process.capabilities.%s[%zu]: unknown capability \"%s\"",
 					   sets[s], i, names[i]);
 		}
@@ -405,21 +405,40 @@ static int parse_namespaces(json_object *lnx, struct bundle *b, struct cli_error
 			return BAD("%s.type: unknown namespace type \"%s\"", path, type);
 		if (b->namespaces & ns_names[k].bit)
 			return BAD("%s: namespace %s is given twice", path, type);
-		/* The sandbox is its own kernel: there is no host namespace to join. */
-		if (nspath)
-			return BAD("%s.path: joining an existing namespace is not supported", path);
+		/* A path names a host namespace to join; the sandbox is its own kernel and the guest
+		 * always gets namespaces of its own (Docker's network namespace path included). */
 		b->namespaces |= ns_names[k].bit;
 	}
 	return 0;
 }
 
 /* linux.resources: checked for types; what is applied is said in README.md. */
-static int parse_resources(json_object *lnx, struct cli_error **err)
+/* An integer member into *out (left as it is when absent). */
+static int member_int64(json_object *obj, const char *path, const char *key, int64_t *out,
+			struct cli_error **err)
 {
-	static const char *const memory[] = { "limit", "reservation", "swap", "kernel",
-					      "kernelTCP", "swappiness" };
-	static const char *const cpu[] = { "shares", "quota", "period", "realtimeRuntime",
-					   "realtimePeriod" };
+	json_object *v;
+
+	if (member(obj, path, key, json_type_int, false, &v, err) < 0)
+		return -1;
+	if (v) {
+		/* Above INT64_MAX (an unsigned "unlimited"): as unlimited as -1. */
+		if (json_object_get_int64(v) == INT64_MAX)
+			*out = -1;
+		else
+			*out = json_object_get_int64(v);
+	}
+	return 0;
+}
+
+/*
+ * linux.resources: memory, pids and cpu are kept for the sandbox's cgroup; the rest is checked
+ * for types only (README.md says what is applied).
+ */
+static int parse_resources(json_object *lnx, struct bundle *b, struct cli_error **err)
+{
+	static const char *const memory[] = { "swap", "kernel", "kernelTCP", "swappiness" };
+	static const char *const cpu[] = { "realtimeRuntime", "realtimePeriod" };
 	json_object *res, *o, *v;
 	const char *s;
 
@@ -432,17 +451,30 @@ static int parse_resources(json_object *lnx, struct cli_error **err)
 	for (size_t i = 0; o && i < ARRAY_SIZE(memory); i++)
 		if (member(o, "linux.resources.memory", memory[i], json_type_int, false, &v, err) < 0)
 			return -1;
+	if (o && (member_int64(o, "linux.resources.memory", "limit", &b->resources.memory_limit,
+			       err) < 0 ||
+		  member_int64(o, "linux.resources.memory", "reservation",
+			       &b->resources.memory_reservation, err) < 0))
+		return -1;
 	if (member(res, "linux.resources", "cpu", json_type_object, false, &o, err) < 0)
 		return -1;
 	for (size_t i = 0; o && i < ARRAY_SIZE(cpu); i++)
 		if (member(o, "linux.resources.cpu", cpu[i], json_type_int, false, &v, err) < 0)
 			return -1;
-	if (o && (member_string(o, "linux.resources.cpu", "cpus", false, &s, err) < 0 ||
+	if (o && (member_int64(o, "linux.resources.cpu", "shares", &b->resources.cpu_shares,
+			       err) < 0 ||
+		  member_int64(o, "linux.resources.cpu", "quota", &b->resources.cpu_quota, err) <
+			  0 ||
+		  member_int64(o, "linux.resources.cpu", "period", &b->resources.cpu_period, err) <
+			  0 ||
+		  member_string(o, "linux.resources.cpu", "cpus", false, &s, err) < 0 ||
 		  member_string(o, "linux.resources.cpu", "mems", false, &s, err) < 0))
 		return -1;
 	if (member(res, "linux.resources", "pids", json_type_object, false, &o, err) < 0)
 		return -1;
-	if (o && member(o, "linux.resources.pids", "limit", json_type_int, true, &v, err) < 0)
+	if (o && (member(o, "linux.resources.pids", "limit", json_type_int, true, &v, err) < 0 ||
+		  member_int64(o, "linux.resources.pids", "limit", &b->resources.pids_limit, err) <
+			  0))
 		return -1;
 	if (member(res, "linux.resources", "devices", json_type_array, false, &o, err) < 0)
 		return -1;
@@ -465,11 +497,16 @@ static int parse_linux(json_object *top, struct bundle *b, struct cli_error **er
 {
 	json_object *lnx, *o;
 
+	b->resources.memory_limit = b->resources.memory_reservation = RESOURCE_UNSET;
+	b->resources.pids_limit = RESOURCE_UNSET;
+	b->resources.cpu_shares = b->resources.cpu_quota = b->resources.cpu_period =
+		RESOURCE_UNSET;
 	if (member(top, "", "linux", json_type_object, false, &lnx, err) < 0)
 		return -1;
 	if (!lnx)
 		return 0;
-	if (parse_namespaces(lnx, b, err) < 0 || parse_resources(lnx, err) < 0)
+	if (parse_namespaces(lnx, b, err) < 0 || parse_resources(lnx, b, err) < 0 ||
+	    member_string(lnx, "linux", "cgroupsPath", false, &b->cgroups_path, err) < 0)
 		return -1;
 	if (member_strv(lnx, "linux", "maskedPaths", false, false, &b->masked_paths, err) < 0 ||
 	    absolute_paths(b->masked_paths, "linux.maskedPaths", err) < 0 ||

@@ -17,6 +17,8 @@
 
 struct json_object;
 
+#define RESOURCE_UNSET INT64_MIN
+
 struct oci_rlimit {
 	int resource; /* RLIMIT_* */
 	uint64_t soft, hard;
@@ -27,6 +29,14 @@ struct oci_mount {
 	const char *type;        /* may be NULL */
 	const char *source;      /* may be NULL */
 	const char **options;    /* NULL-terminated */
+};
+
+/* linux.resources that the sandbox's cgroup applies; RESOURCE_UNSET when not given. */
+struct oci_resources {
+	int64_t memory_limit; /* bytes; -1: unlimited */
+	int64_t memory_reservation;
+	int64_t pids_limit; /* <= 0: unlimited */
+	int64_t cpu_shares, cpu_quota, cpu_period;
 };
 
 /* linux.namespaces types, as bits. */
@@ -70,6 +80,8 @@ struct bundle {
 	struct oci_mount *mounts;
 	size_t n_mounts;
 	unsigned namespaces; /* enum oci_namespace bits */
+	struct oci_resources resources;
+	const char *cgroups_path; /* linux.cgroupsPath, or NULL */
 	const char **masked_paths;   /* NULL-terminated */
 	const char **readonly_paths; /* NULL-terminated */
 	struct json_object *annotations; /* an object of strings, or NULL */
@@ -83,5 +95,8 @@ int bundle_load(const char *dir, struct bundle **out, struct cli_error **err);
 /* Parses and checks config.json text (no file access); dir is recorded, not used. */
 int bundle_parse(const char *dir, const char *text, struct bundle **out, struct cli_error **err);
 void bundle_free(struct bundle *b);
+
+/* The capability names config.json may use (CAP_CHOWN ...), NULL-terminated. */
+extern const char *const bundle_capability_names[];
 
 #endif

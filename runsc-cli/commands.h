@@ -8,6 +8,8 @@
 #include "runsc-cli/error.h"
 #include "runsc-cli/flags.h"
 
+#define CVISOR_VERSION "0.1.0"
+
 int cmd_create(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 int cmd_start(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 int cmd_run(struct global_flags *g, int argc, char **argv, struct cli_error **err);
@@ -16,6 +18,11 @@ int cmd_kill(struct global_flags *g, int argc, char **argv, struct cli_error **e
 int cmd_delete(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 int cmd_list(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 int cmd_spec(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_ps(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_features(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_pause(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_resume(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_events(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 
 /*
  * For getopt_long's '?' or ':' (the option string starts with "+:"): "unknown flag" or

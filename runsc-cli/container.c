@@ -261,7 +261,7 @@ static long long get_int(json_object *o, const char *key)
 static int parse_state(struct container *c, const char *text, struct cli_error **err)
 {
 	json_object *o = json_tokener_parse(text), *ann;
-	const char *bundle, *rootfs, *created, *status;
+	const char *bundle, *rootfs, *created, *status, *cgroup;
 	int ret = 0;
 
 	if (!o || !json_object_is_type(o, json_type_object)) {
@@ -272,17 +272,19 @@ static int parse_state(struct container *c, const char *text, struct cli_error *
 	rootfs = get_str(o, "rootfs");
 	created = get_str(o, "created");
 	status = get_str(o, "status");
+	cgroup = get_str(o, "cgroupPath");
 	c->sandbox.pid = get_int(o, "pid");
 	c->sandbox.start_time = get_int(o, "pidStartTime");
 	c->sentry.pid = get_int(o, "sentryPid");
 	c->sentry.start_time = get_int(o, "sentryStartTime");
 	c->gofer.pid = get_int(o, "goferPid");
 	c->gofer.start_time = get_int(o, "goferStartTime");
-	if (!bundle || !rootfs || !created || !status || c->sandbox.pid <= 0) {
+	if (!bundle || !rootfs || !created || !status || !cgroup || c->sandbox.pid <= 0) {
 		ret = cli_error(err, 1, "container %s: %s/" STATE_FILE " is corrupt", c->id,
 				c->dir);
 	} else if (!(c->bundle = strdup(bundle)) || !(c->rootfs = strdup(rootfs)) ||
-		   !(c->created = strdup(created)) || !(c->status = strdup(status))) {
+		   !(c->created = strdup(created)) || !(c->status = strdup(status)) ||
+		   !(c->cgroup = strdup(cgroup))) {
 		ret = cli_error(err, 1, "out of memory");
 	} else if (json_object_object_get_ex(o, "annotations", &ann) &&
 		   json_object_is_type(ann, json_type_object)) {
@@ -389,6 +391,7 @@ int container_save(const struct container *c, struct cli_error **err)
 	json_object_object_add(o, "sentryStartTime", json_object_new_int64(c->sentry.start_time));
 	json_object_object_add(o, "goferPid", json_object_new_int64(c->gofer.pid));
 	json_object_object_add(o, "goferStartTime", json_object_new_int64(c->gofer.start_time));
+	json_object_object_add(o, "cgroupPath", json_object_new_string(c->cgroup));
 	if (c->annotations)
 		json_object_object_add(o, "annotations", json_object_get(c->annotations));
 	r = write_atomic(c->dir, STATE_FILE,
@@ -432,6 +435,7 @@ void container_free(struct container *c)
 	free(c->rootfs);
 	free(c->created);
 	free(c->status);
+	free(c->cgroup);
 	json_object_put(c->annotations);
 	free(c);
 }

@@ -29,6 +29,7 @@ struct container {
 	char *status;  /* as recorded: created, running or paused */
 	struct host_process sandbox; /* the sandbox's root process (--pid-file) */
 	struct host_process sentry, gofer;
+	char *cgroup; /* the sandbox's cgroup path (runsc-cli/cgroup.h) */
 	uid_t owner; /* of the state directory */
 	struct json_object *annotations; /* owned; may be NULL */
 };

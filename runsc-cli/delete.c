@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runsc-cli/cgroup.h"
 #include "runsc-cli/commands.h"
 #include "runsc-cli/container.h"
 
@@ -82,8 +83,11 @@ int cmd_delete(struct global_flags *g, int argc, char **argv, struct cli_error *
 			goto out;
 		}
 	}
-	/* A created container goes without --force, as runc's. */
-	if (kill_sandbox(c, err) == 0 && container_remove_dir(c->dir, err) == 0)
+	/* A created container goes without --force, as runc's. A frozen one cannot die. */
+	if (!strcmp(status, "paused"))
+		cgroup_freeze(c->cgroup, false, NULL);
+	if (kill_sandbox(c, err) == 0 && cgroup_destroy(c->cgroup, err) == 0 &&
+	    container_remove_dir(c->dir, err) == 0)
 		ret = 0;
 out:
 	close(lock_fd);

@@ -20,7 +20,7 @@ static const struct flag_def defs[] = {
 	F("log", STRING, log, "log file"),
 	F("log-format", STRING, log_format, "log format: text or json"),
 	F("debug", BOOL, debug, "debug logging"),
-	F("platform", STRING, platform, "how guest code runs: ptrace"),
+	F("platform", STRING, platform, "how guest code runs: systrap (default) or ptrace"),
 	F("network", STRING, network, "network: none"),
 	F("strace", BOOL, strace, "log every guest syscall"),
 	F("debug-log", STRING, debug_log, "write debug logs (and --strace) to FILE"),

@@ -1,15 +1,28 @@
 /* runsc kill: a signal to the guest's init (--all: to every guest process). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "runsc-cli/cgroup.h"
 #include "runsc-cli/commands.h"
 #include "runsc-cli/container.h"
 #include "runsc-cli/control_client.h"
 #include "runsc-cli/signals.h"
 
 static const char usage[] = "runsc kill [--all] ID [SIGNAL]";
+
+static int deliver(const struct container *c, bool paused, bool all, int sig,
+		   struct cli_error **err)
+{
+	char request[32];
+
+	if (paused && cgroup_freeze(c->cgroup, false, err) < 0)
+		return -1;
+	snprintf(request, sizeof(request), "%s %d", all ? "signal-all" : "signal", sig);
+	return control_request(c->dir, request, NULL, err);
+}
 
 int cmd_kill(struct global_flags *g, int argc, char **argv, struct cli_error **err)
 {
@@ -19,9 +32,9 @@ int cmd_kill(struct global_flags *g, int argc, char **argv, struct cli_error **e
 		{ 0 },
 	};
 	struct container *c;
+	const char *status;
 	bool all = false;
-	char request[32];
-	int ch, sig = 15, ret = -1;
+	int ch, sig = SIGTERM, ret;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "+:ah", opts, NULL)) != -1) {
@@ -42,12 +55,14 @@ int cmd_kill(struct global_flags *g, int argc, char **argv, struct cli_error **e
 		return cli_error(err, 1, "unknown signal \"%s\"", argv[optind + 1]);
 	if (container_load(g->root, argv[optind], NULL, &c, err) < 0)
 		return -1;
-	if (!strcmp(container_status(c), "stopped")) {
-		cli_error(err, 1, "container not running");
-	} else {
-		snprintf(request, sizeof(request), "%s %d", all ? "signal-all" : "signal", sig);
-		ret = control_request(c->dir, request, NULL, err);
-	}
+	status = container_status(c);
+	if (!strcmp(status, "stopped"))
+		ret = cli_error(err, 1, "container not running");
+	else if (!strcmp(status, "paused") && sig != SIGKILL)
+		/* A frozen sentry cannot take it; SIGKILL is the one that must get through. */
+		ret = cli_error(err, 1, "container is paused: resume it first");
+	else
+		ret = deliver(c, !strcmp(status, "paused"), all, sig, err);
 	container_free(c);
 	return ret;
 }

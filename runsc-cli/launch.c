@@ -23,6 +23,7 @@
 #include "lib/util.h"
 #include "platform/platform.h"
 #include "runsc-cli/bundle.h"
+#include "runsc-cli/cgroup.h"
 #include "runsc-cli/container.h"
 #include "runsc-cli/control_client.h"
 #include "runsc-cli/sandbox.h"
@@ -132,25 +133,36 @@ struct started_msg {
 	pid_t sentry, gofer;
 };
 
+static bool recv_go(int link)
+{
+	char go[4];
+	ssize_t n;
+
+	do
+		n = recv(link, go, sizeof(go), 0);
+	while (n < 0 && errno == EINTR);
+	return n == 2 && !memcmp(go, "go", 2);
+}
+
 /*
  * The sandbox's root process: starts the sandbox, tells runsc the pids, and waits for runsc
- * to have recorded the container ("go"; runsc gone before that: the sandbox is killed).
+ * to have recorded the container ("go"; runsc gone before that: the sandbox is killed). It
+ * answers "go" once it no longer dies with runsc, so that runsc does not exit before.
  * Exits with the sandbox's status.
  */
-static void __attribute__((noreturn)) root_process(const char *rootfs, struct sentry_config *cfg,
-						   int link, pid_t creator)
+static void __attribute__((noreturn)) root_process(const char *rootfs, const char *cgroup,
+						   struct sentry_config *cfg, int link, pid_t creator)
 {
 	struct cli_error *err = NULL;
 	struct started_msg msg;
 	struct sandbox sb;
-	char go[4];
-	ssize_t n;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != creator)
 		_exit(1);
 	proctitle_set("runsc-sandbox");
-	if (sandbox_start(&sb, rootfs, cfg, &err) < 0) {
+	/* In the cgroup before the gofer and the sentry are born: they and the stubs inherit it. */
+	if (cgroup_enter(cgroup, &err) < 0 || sandbox_start(&sb, rootfs, cfg, &err) < 0) {
 		cli_error_report(err);
 		_exit(125);
 	}
@@ -159,14 +171,8 @@ static void __attribute__((noreturn)) root_process(const char *rootfs, struct se
 	close(cfg->control_fd);
 	msg.sentry = sb.sentry_pid;
 	msg.gofer = sb.gofer_pid;
-	if (send(link, &msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg))
-		kill(sb.sentry_pid, SIGKILL);
-	do
-		n = recv(link, go, sizeof(go), 0);
-	while (n < 0 && errno == EINTR);
-	if (n == 2 && !memcmp(go, "go", 2))
-		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	else
+	if (send(link, &msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg) || !recv_go(link) ||
+	    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0 || send(link, "go", 2, MSG_NOSIGNAL) != 2)
 		kill(sb.sentry_pid, SIGKILL);
 	close(link);
 	_exit(sandbox_wait(&sb));
@@ -215,7 +221,7 @@ static void forward_signal(int sig)
 }
 
 /* run in the foreground: the container ends, its record goes, its status is runsc's. */
-static int wait_foreground(const char *dir, pid_t root)
+static int wait_foreground(const char *dir, const char *cgroup, pid_t root)
 {
 	struct cli_error *err = NULL;
 	struct sigaction sa;
@@ -232,7 +238,8 @@ static int wait_foreground(const char *dir, pid_t root)
 	lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock_fd >= 0)
 		flock(lock_fd, LOCK_EX);
-	if (container_remove_dir(dir, &err) < 0)
+	/* The sentry and the gofer die with the root process: the cgroup empties. */
+	if (cgroup_destroy(cgroup, &err) < 0 || container_remove_dir(dir, &err) < 0)
 		cli_error_report(err);
 	if (lock_fd >= 0)
 		close(lock_fd);
@@ -245,7 +252,7 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 	struct container c = { 0 };
 	struct sentry_config cfg;
 	cleanup_free struct sentry_rlimit *rlimits = NULL;
-	cleanup_free char *dir = NULL;
+	cleanup_free char *dir = NULL, *cgroup = NULL;
 	int lock_fd = -1, ready[2] = { -1, -1 }, link[2] = { -1, -1 };
 	struct started_msg msg;
 	pid_t root = -1, creator = getpid();
@@ -267,7 +274,16 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		cli_error(err, 1, "out of memory");
 		goto out;
 	}
-	/* From here a failure removes the directory. */
+	/* From here a failure removes the directory, and the cgroup once it exists. */
+	cgroup = cgroup_path(b->cgroups_path, o->id);
+	if (!cgroup) {
+		cli_error(err, 1, "out of memory");
+		goto remove;
+	}
+	if (cgroup_create(cgroup, &b->resources, err) < 0) {
+		free(steal_pointer(&cgroup));
+		goto remove;
+	}
 	cfg.control_fd = control_listen(dir, err);
 	if (cfg.control_fd < 0)
 		goto remove;
@@ -287,7 +303,7 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		close(lock_fd);
 		close(ready[0]);
 		close(link[0]);
-		root_process(b->rootfs, &cfg, link[1], creator);
+		root_process(b->rootfs, cgroup, &cfg, link[1], creator);
 	}
 	close(ready[1]);
 	ready[1] = -1;
@@ -314,6 +330,7 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 	c.created = container_timestamp();
 	c.status = o->mode == LAUNCH_CREATE ? "created" : "running";
 	c.annotations = b->annotations;
+	c.cgroup = cgroup;
 	if (!c.created || host_process_get(root, &c.sandbox) < 0 ||
 	    host_process_get(msg.sentry, &c.sentry) < 0 ||
 	    host_process_get(msg.gofer, &c.gofer) < 0) {
@@ -324,19 +341,21 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		goto kill_root;
 	if (o->pid_file && write_pid_file(o->pid_file, root, err) < 0)
 		goto kill_root;
-	if (send(link[0], "go", 2, MSG_NOSIGNAL) != 2) {
-		cli_error_errno(err, errno, 1, "the sandbox ended while it was being created");
+	if (send(link[0], "go", 2, MSG_NOSIGNAL) != 2 || !recv_go(link[0])) {
+		cli_error(err, 1, "the sandbox ended while it was being created");
 		goto kill_root;
 	}
 	close(lock_fd);
 	lock_fd = -1;
-	ret = o->mode == LAUNCH_FOREGROUND ? wait_foreground(dir, root) : 0;
+	ret = o->mode == LAUNCH_FOREGROUND ? wait_foreground(dir, cgroup, root) : 0;
 	goto out;
 
 kill_root:
 	kill(root, SIGKILL);
 	wait_child(root);
 remove:
+	if (cgroup)
+		cgroup_destroy(cgroup, err);
 	if (dir)
 		container_remove_dir(dir, err);
 out:

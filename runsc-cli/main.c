@@ -8,8 +8,6 @@
 #include "runsc-cli/commands.h"
 #include "runsc-cli/flags.h"
 
-#define CVISOR_VERSION "0.1.0"
-
 struct command {
 	const char *name;
 	int (*run)(struct global_flags *g, int argc, char **argv, struct cli_error **err);
@@ -32,11 +30,16 @@ static const struct command commands[] = {
 	{ "delete", cmd_delete, "remove a container (--force: even a running one)" },
 	{ "list", cmd_list, "list the containers under --root" },
 	{ "spec", cmd_spec, "write runc's default config.json" },
+	{ "ps", cmd_ps, "list the processes of a container" },
+	{ "pause", cmd_pause, "freeze every process of a container" },
+	{ "resume", cmd_resume, "thaw a paused container" },
+	{ "events", cmd_events, "print a container's resource usage as JSON lines" },
+	{ "features", cmd_features, "print what this runtime implements (JSON)" },
 };
 
 /* runc's commands that are not built yet: named so a caller gets a clear answer. */
 static const char *const planned[] = {
-	"exec", "ps", "pause", "resume", "events", "update", "checkpoint", "restore", "features",
+	"exec", "update", "checkpoint", "restore",
 };
 
 static void usage(FILE *out)
@@ -50,7 +53,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct global_flags g = { .root = "/run/cvisor", .platform = "ptrace", .network = "none" };
+	struct global_flags g = { .root = "/run/cvisor", .platform = "systrap", .network = "none" };
 	int i = 1;
 
 	proctitle_init(argc, argv);

@@ -236,8 +236,12 @@ static int ptrace_as_new(struct platform_as **out)
 		free(as);
 		return err;
 	}
-	/* Leave only the code page: no host library may sit where the guest maps. */
+	/* Leave only the code page: no host library may sit where the guest maps, nor any of
+	 * the sentry's mappings (its stack, the vDSO) above the guest's range. */
 	ret = stub_syscall(as, SYS_munmap, 0, ARCH_STUB_ADDR, 0, 0, 0, 0);
+	if (ret == 0)
+		ret = stub_syscall(as, SYS_munmap, ARCH_STUB_ADDR + PAGE_SIZE,
+				   ARCH_TASK_SIZE - ARCH_STUB_ADDR - PAGE_SIZE, 0, 0, 0, 0);
 	if (ret < 0) {
 		as_kill(as);
 		free(as);

@@ -33,11 +33,15 @@ static const int stub_signals[] = {
 	SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, INTERRUPT_SIGNAL,
 };
 /*
- * How long each side spins for the other's answer before sleeping on the futex: a wake-up of a
- * sleeping thread on another CPU costs tens of microseconds on a VM, a syscall's round trip a
- * few. CVISOR_SYSTRAP_SPIN_NS overrides it (0: never spin), for measurements.
+ * How each side waits for the other's answer. Waking a thread asleep on another CPU costs tens
+ * to hundreds of microseconds on a VM (the idle virtual CPU must be scheduled again), a whole
+ * syscall round trip a few: so first spin (SPIN_NS), then call sched_yield YIELDS times, which
+ * keeps the CPU awake while nobody else wants it and hands it over when someone does (the other
+ * side itself, when both share a CPU), and only then sleep on the futex.
+ * CVISOR_SYSTRAP_SPIN_NS and CVISOR_SYSTRAP_YIELDS override them (0: none), for measurements.
  */
-#define SPIN_NS_DEFAULT 20000
+#define SPIN_NS_DEFAULT 10000
+#define YIELDS_DEFAULT 50
 /* How often a sentry asleep on a stub checks that the stub still exists. */
 #define DEATH_POLL_NS 100000000L
 
@@ -47,9 +51,9 @@ struct platform_as {
 	pid_t pid;
 	struct mobj *mem;	  /* a reference: the slots' memory, one slot for now */
 	struct systrap_slot slot; /* its one stub thread's (one guest thread per stub, yet) */
-	uint64_t uc;		  /* the frame of the stub's last event: checked to be in the slot */
-	int interrupt_pending;	  /* atomic: an interrupt() not yet reported by run() */
-	int running;		  /* atomic: RUN posted, no event back yet */
+	uint64_t uc;	       /* the frame of the stub's last event: checked to be in the slot */
+	int interrupt_pending; /* atomic: an interrupt() not yet reported by run() */
+	int running;	       /* atomic: RUN posted, no event back yet */
 };
 
 uint32_t systrap_flags;
@@ -58,6 +62,7 @@ static struct systrap_bpf stub_bpf;
 /* The stub's own filter: built once here, since the stub's child side may not allocate. */
 static struct sock_fprog stub_filter;
 static uint32_t spin_loops;    /* pause loops for SPIN_NS */
+static uint32_t spin_yields;   /* sched_yield calls after them */
 static uint64_t guest_sigmask; /* the host signal mask while guest code runs */
 
 void *systrap_slot_ptr(const struct systrap_slot *s, uint64_t addr, size_t len)
@@ -169,6 +174,7 @@ static int build_stub_filter(int memfd)
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_sched_yield, SYSTRAP_BPF_ALLOW, 0);
 	systrap_arch_filter_allow(b);
 	/* Anything else falls through to KILL, the first verdict. */
 	if ((err = bpf_finish(b)) < 0)
@@ -198,6 +204,7 @@ static int systrap_init(int memfd)
 {
 	const char *env = getenv("CVISOR_SYSTRAP_SPIN_NS");
 	uint64_t spin_ns = env ? strtoull(env, NULL, 10) : SPIN_NS_DEFAULT;
+	const char *yields = getenv("CVISOR_SYSTRAP_YIELDS");
 	cpu_set_t cpus;
 	int err;
 
@@ -208,14 +215,15 @@ static int systrap_init(int memfd)
 	guest_sigmask = ~0ULL;
 	for (size_t i = 0; i < ARRAY_SIZE(stub_signals); i++)
 		guest_sigmask &= ~(1ULL << (stub_signals[i] - 1));
+	spin_yields = yields ? strtoul(yields, NULL, 10) : YIELDS_DEFAULT;
 	/* On one CPU the other side cannot answer while we spin. */
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
 		spin_ns = 0;
 	spin_loops = spin_ns ? spin_loops_for(spin_ns) : 0;
 	if ((err = build_stub_filter(memfd)) < 0)
 		return err;
-	log_debug("systrap: spin %u loops (%llu ns), flags %#x", spin_loops,
-		  (unsigned long long)spin_ns, systrap_flags);
+	log_debug("systrap: spin %u loops (%llu ns), %u yields, flags %#x", spin_loops,
+		  (unsigned long long)spin_ns, spin_yields, systrap_flags);
 	return 0;
 }
 
@@ -229,13 +237,20 @@ static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *t
 	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
+/* The CPU this thread runs on (glibc reads it from its rseq area), ~0 if unknown. */
+static uint32_t this_cpu(void)
+{
+	return (uint32_t)sched_getcpu();
+}
+
 /* Gives the turn to the stub, waking it if it sleeps. */
 static void post(struct platform_as *as, uint32_t st)
 {
-	uint32_t *state = &as_ctx(as)->state;
+	struct systrap_ctx *c = as_ctx(as);
 
-	if (__atomic_exchange_n(state, st, __ATOMIC_SEQ_CST) & SYSTRAP_ST_WAITING)
-		futex(state, FUTEX_WAKE, 1, NULL);
+	__atomic_store_n(&c->sentry_cpu, this_cpu(), __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&c->state, st, __ATOMIC_SEQ_CST) & SYSTRAP_ST_WAITING)
+		futex(&c->state, FUTEX_WAKE, 1, NULL);
 }
 
 static bool stub_gone(struct platform_as *as)
@@ -249,22 +264,28 @@ static bool stub_gone(struct platform_as *as)
 }
 
 /*
- * Waits until the stub answers what the sentry posted, spinning first, then asleep on the
- * futex: 0 once it has posted an event, -ESRCH when it is gone, -EIO when the state word holds
- * something no stub writes (the guest can write it).
+ * Waits until the stub answers what the sentry posted: spins, yields, then sleeps on the futex
+ * (see SPIN_NS_DEFAULT). 0 once it has posted an event, -ESRCH when it is gone, -EIO when the
+ * state word holds something no stub writes (the guest can write it).
  */
 static int wait_stub(struct platform_as *as, uint32_t posted)
 {
-	uint32_t *state = &as_ctx(as)->state;
-	uint32_t s;
+	struct systrap_ctx *c = as_ctx(as);
+	uint32_t *state = &c->state, s, spin = spin_loops;
 
-	for (uint32_t i = 0;; i++) {
+	/* Spinning on the stub's CPU would only keep it from answering: yield at once. */
+	if (__atomic_load_n(&c->rseq[1], __ATOMIC_RELAXED) == this_cpu())
+		spin = 0;
+	for (uint32_t i = 0, y = 0;; i++) {
 		s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 		if ((s & ~SYSTRAP_ST_WAITING) != posted)
 			goto answered;
-		if (i >= spin_loops)
+		if (i < spin)
+			systrap_arch_relax();
+		else if (y++ < spin_yields)
+			sched_yield();
+		else
 			break;
-		systrap_arch_relax();
 	}
 	for (;;) {
 		const struct timespec poll = { 0, DEATH_POLL_NS };
@@ -349,6 +370,10 @@ static void __attribute__((noreturn)) stub_child(const struct platform_as *as)
 	    syscall(SYS_mmap, slot, SYSTRAP_SLOT_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_FIXED, memfd, as->mem->off) != (long)slot)
 		syscall(SYS_exit_group, 121);
+	/* An rseq area of its own in the slot, where the sentry sees which CPU the stub runs on
+	 * (no critical sections: rseq_cs stays 0). Without rseq, both sides just spin. */
+	syscall(SYS_rseq, slot + offsetof(struct systrap_ctx, rseq),
+		sizeof(((struct systrap_ctx *)0)->rseq), 0, RSEQ_SIG);
 	for (size_t i = 0; i < ARRAY_SIZE(stub_signals); i++)
 		if (systrap_arch_child_sigaction(
 			    stub_signals[i], code + (systrap_stub_handler - systrap_stub_code),
@@ -395,6 +420,8 @@ static int systrap_as_new(struct platform_as **out)
 	c = as_ctx(as);
 	c->state = SYSTRAP_ST_RUN; /* the stub's turn until it says it is ready */
 	c->spin = spin_loops;
+	c->yields = spin_yields;
+	c->sentry_cpu = c->rseq[1] = ~0U;
 	c->flags = systrap_flags;
 	c->guest_end = ARCH_STUB_ADDR;
 	c->cur_tls[0] = c->cur_tls[1] = ~0ULL;
@@ -414,7 +441,7 @@ static int systrap_as_new(struct platform_as **out)
 		as_free(as);
 		return err < 0 ? err : -ECHILD;
 	}
-	log_debug("systrap: stub %d ready", as->pid);
+	log_debug("systrap: stub %d ready (cpu %d)", as->pid, (int)c->rseq[1]);
 	*out = as;
 	return 0;
 }

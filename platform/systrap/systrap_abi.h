@@ -33,10 +33,15 @@
 #define SYSTRAP_CTX_TLS 32
 #define SYSTRAP_CTX_CUR_TLS 48
 #define SYSTRAP_CTX_FLAGS 64
+#define SYSTRAP_CTX_YIELDS 68
 #define SYSTRAP_CTX_GUEST_END 72
 #define SYSTRAP_CTX_REQ_NR 80
 #define SYSTRAP_CTX_REQ_ARGS 88
 #define SYSTRAP_CTX_REQ_RET 136
+#define SYSTRAP_CTX_SENTRY_CPU 144
+#define SYSTRAP_CTX_RSEQ 192
+/* rseq's cpu_id: the CPU the kernel last ran the stub thread on. */
+#define SYSTRAP_CTX_STUB_CPU (SYSTRAP_CTX_RSEQ + 4)
 
 /* ctx.flags: the stub reads and writes the thread pointers with instructions (x86 FSGSBASE)
  * rather than a syscall. */
@@ -52,7 +57,7 @@
  */
 struct systrap_ctx {
 	uint32_t state;	     /* SYSTRAP_ST_*, maybe | SYSTRAP_ST_WAITING */
-	uint32_t spin;	     /* pause loops the stub spins before sleeping (set by the sentry) */
+	uint32_t spin;	     /* pause loops the stub spins before yielding (set by the sentry) */
 	uint32_t signo;	     /* the event: the signal the stub caught, 0 for "ready" */
 	int32_t code;	     /* its si_code */
 	uint64_t addr;	     /* its si_addr */
@@ -60,11 +65,16 @@ struct systrap_ctx {
 	uint64_t tls[2];     /* thread pointers: the sentry's on resume, or read by the stub */
 	uint64_t cur_tls[2]; /* the ones the stub last set by syscall (~0: unknown) */
 	uint32_t flags;	     /* SYSTRAP_FLAG_* */
-	uint32_t pad;
-	uint64_t guest_end; /* the stub unmaps [0, guest_end) once it runs from its pages */
-	uint64_t req_nr;    /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
+	uint32_t yields;     /* then sched_yields before it sleeps (set by the sentry) */
+	uint64_t guest_end;  /* the stub unmaps [0, guest_end) once it runs from its pages */
+	uint64_t req_nr;     /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
 	uint64_t req_args[6];
 	int64_t req_ret;
+	uint32_t sentry_cpu; /* the CPU the sentry last posted from: no spinning against it */
+	uint32_t pad[11];
+	/* The stub thread's rseq area (struct rseq, 32-byte aligned): the kernel keeps its cpu_id
+	 * current, for the same purpose. */
+	uint32_t rseq[8] __attribute__((aligned(32)));
 };
 
 _Static_assert(offsetof(struct systrap_ctx, state) == SYSTRAP_CTX_STATE, "ctx layout");
@@ -76,10 +86,13 @@ _Static_assert(offsetof(struct systrap_ctx, uc) == SYSTRAP_CTX_UC, "ctx layout")
 _Static_assert(offsetof(struct systrap_ctx, tls) == SYSTRAP_CTX_TLS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, cur_tls) == SYSTRAP_CTX_CUR_TLS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, flags) == SYSTRAP_CTX_FLAGS, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, yields) == SYSTRAP_CTX_YIELDS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, guest_end) == SYSTRAP_CTX_GUEST_END, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_nr) == SYSTRAP_CTX_REQ_NR, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_args) == SYSTRAP_CTX_REQ_ARGS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_ret) == SYSTRAP_CTX_REQ_RET, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, sentry_cpu) == SYSTRAP_CTX_SENTRY_CPU, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, rseq) == SYSTRAP_CTX_RSEQ, "ctx layout");
 _Static_assert(sizeof(struct systrap_ctx) <= SYSTRAP_CTX_SIZE, "ctx size");
 #endif
 

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "platform/systrap/systrap.h"
 
 const uint32_t systrap_arch_audit = AUDIT_ARCH_X86_64;
@@ -37,7 +38,7 @@ struct x86_ucontext {
 
 _Static_assert(sizeof(struct x86_sigcontext) == 256, "struct sigcontext");
 _Static_assert(sizeof(struct x86_ucontext) == 304, "struct ucontext");
-_Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
+_Static_assert(sizeof(struct user_fpregs_struct) == ARCH_FXSAVE_SIZE, "FXSAVE area");
 
 #define USER_CS 0x33
 #define USER_DS 0x2b
@@ -49,17 +50,25 @@ _Static_assert(sizeof(struct user_fpregs_struct) == 512, "FXSAVE area");
 /* Bytes 464..511 of the FXSAVE area are the kernel's: XSAVE magic and sizes in a frame. */
 #define FX_SW_RESERVED 464
 #define FP_XSTATE_MAGIC1 0x46505853U
-#define XSAVE_HDR 512
 #define XFEATURE_FP 0x1
 #define XFEATURE_SSE 0x2
 #define MXCSR_DEFAULT_MASK 0xffbf
 
 /* Where the first frame goes: below the top of the slot's stack, where the kernel puts its. */
 #define INIT_UC_OFF (SYSTRAP_SLOT_SIZE - 1024)
-#define INIT_FP_OFF (SYSTRAP_SLOT_SIZE - 4096)
+#define INIT_FP_OFF (SYSTRAP_SLOT_SIZE - 2048 - ARCH_XSTATE_MAX)
+
+/* The MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK), not a frame's copy of it. */
+static uint32_t mxcsr_mask = MXCSR_DEFAULT_MASK;
 
 uint32_t systrap_arch_flags(void)
 {
+	struct user_fpregs_struct fx __attribute__((aligned(16)));
+
+	memset(&fx, 0, sizeof(fx));
+	__builtin_ia32_fxsave64(&fx);
+	if (fx.mxcr_mask)
+		mxcsr_mask = fx.mxcr_mask;
 	/* Linux 5.9+ lets user code use rd/wrfsbase when it reports this; the guest can then
 	 * move its thread pointer without a syscall, so the stub must read it on every trap. */
 	return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? SYSTRAP_FLAG_TLS_INSNS : 0;
@@ -214,71 +223,117 @@ int systrap_arch_set_regs(const struct systrap_slot *s, uint64_t uc, uint64_t si
 	return 0;
 }
 
-/* The frame's FP area (16-aligned, inside the slot) and whether it is an XSAVE one. */
-static uint8_t *fp_area(const struct systrap_slot *s, uint64_t uc, bool *xsave)
+/* What the kernel writes in bytes 464..511 of a frame's FXSAVE area (struct _fpx_sw_bytes). */
+struct fx_sw_bytes {
+	uint32_t magic1;
+	uint32_t extended_size; /* xstate_size + 4: MAGIC2 follows the XSAVE area */
+	uint64_t xfeatures;
+	uint32_t xstate_size;
+	uint32_t padding[7];
+};
+_Static_assert(sizeof(struct fx_sw_bytes) == ARCH_FXSAVE_SIZE - FX_SW_RESERVED, "sw bytes");
+
+#define FP_XSTATE_MAGIC2 0x46505845U
+/* XSAVE header: xstate_bv, then xcomp_bv and reserved bytes that must be zero (standard form). */
+#define XSAVE_HDR_SIZE 64
+
+/*
+ * The XSAVE size sw describes, when it is a kernel-made one that fits our buffers and lies, with
+ * its MAGIC2, inside the slot at fp (NULL s: no slot check); else 0.
+ */
+static uint32_t xsave_size(const struct fx_sw_bytes *sw, const struct systrap_slot *s, uint64_t fp)
+{
+	if (sw->magic1 != FP_XSTATE_MAGIC1 || sw->xstate_size > ARCH_XSTATE_MAX ||
+	    sw->xstate_size < ARCH_XSAVE_HDR + XSAVE_HDR_SIZE)
+		return 0;
+	if (s && !systrap_slot_ptr(s, fp, sw->xstate_size + sizeof(uint32_t)))
+		return 0;
+	return sw->xstate_size;
+}
+
+/* The frame's FP area (16-aligned, inside the slot); *xsize its XSAVE size, 0 for FXSAVE only. */
+static uint8_t *fp_area(const struct systrap_slot *s, uint64_t uc, uint32_t *xsize,
+			struct fx_sw_bytes *sw)
 {
 	struct x86_ucontext *p = frame(s, uc);
 	uint64_t fp;
 	uint8_t *area;
-	uint32_t magic;
 
 	if (!p)
 		return NULL;
 	fp = __atomic_load_n(&p->mc.fpstate, __ATOMIC_RELAXED);
-	if (fp % 16 || !(area = systrap_slot_ptr(s, fp, sizeof(struct user_fpregs_struct))))
+	if (fp % 16 || !(area = systrap_slot_ptr(s, fp, ARCH_FXSAVE_SIZE)))
 		return NULL;
-	memcpy(&magic, area + FX_SW_RESERVED, sizeof(magic));
-	*xsave = magic == FP_XSTATE_MAGIC1 &&
-		 systrap_slot_ptr(s, fp + XSAVE_HDR, sizeof(uint64_t)) != NULL;
+	memcpy(sw, area + FX_SW_RESERVED, sizeof(*sw));
+	*xsize = xsave_size(sw, s, fp);
 	return area;
 }
 
 int systrap_arch_get_fp(const struct systrap_slot *s, uint64_t uc, struct arch_regs *r)
 {
-	struct user_fpregs_struct *fx = &r->fp;
-	bool xsave;
-	uint8_t *area = fp_area(s, uc, &xsave);
-	uint64_t bv;
+	struct fx_sw_bytes sw;
+	uint32_t xsize;
+	uint8_t *area = fp_area(s, uc, &xsize, &sw);
 
 	if (!area)
 		return -EFAULT;
-	memcpy(fx, area, sizeof(*fx));
-	if (xsave) {
-		/* XSAVE skips components in their initial state: their bytes here are stale. */
-		memcpy(&bv, area + XSAVE_HDR, sizeof(bv));
-		if (!(bv & XFEATURE_FP)) {
-			fx->cwd = 0x37f;
-			fx->swd = fx->ftw = fx->fop = 0;
-			fx->rip = fx->rdp = 0;
-			memset(fx->st_space, 0, sizeof(fx->st_space));
-		}
-		if (!(bv & XFEATURE_SSE))
-			memset(fx->xmm_space, 0, sizeof(fx->xmm_space));
-	}
-	memset((uint8_t *)fx + FX_SW_RESERVED, 0, sizeof(*fx) - FX_SW_RESERVED);
+	/* All of it, the kernel's sw bytes included, as ptrace's NT_X86_XSTATE gives it. */
+	memcpy(r->xstate, area, xsize ? xsize : ARCH_FXSAVE_SIZE);
+	r->xstate_size = xsize;
 	return 0;
+}
+
+/* A header XRSTOR accepts: components the frame allows, standard form, reserved bytes zero. */
+static void xsave_header_fix(uint8_t *area, uint64_t allowed)
+{
+	uint64_t bv;
+
+	memcpy(&bv, area + ARCH_XSAVE_HDR, sizeof(bv));
+	bv &= allowed;
+	memcpy(area + ARCH_XSAVE_HDR, &bv, sizeof(bv));
+	memset(area + ARCH_XSAVE_HDR + sizeof(bv), 0, XSAVE_HDR_SIZE - sizeof(bv));
 }
 
 int systrap_arch_set_fp(const struct systrap_slot *s, uint64_t uc, const struct arch_regs *r)
 {
-	bool xsave;
-	uint8_t *area = fp_area(s, uc, &xsave);
+	struct fx_sw_bytes sw, rsw;
+	uint32_t xsize, rsize = 0;
+	uint8_t *area = fp_area(s, uc, &xsize, &sw);
 	struct user_fpregs_struct *fx = (struct user_fpregs_struct *)area;
-	uint32_t mask, mxcsr = r->fp.mxcsr;
-	uint64_t bv;
+	uint64_t bv, fp;
 
 	if (!area)
 		return -EFAULT;
-	/* Reserved MXCSR bits would make the kernel refuse the frame (and kill the stub). */
-	mask = fx->mxcr_mask ? fx->mxcr_mask : MXCSR_DEFAULT_MASK;
-	memcpy(area, &r->fp, FX_SW_RESERVED);
-	fx->mxcsr = mxcsr & mask;
-	if (xsave) {
-		/* Load x87 and SSE from the area; other components (AVX ...) keep the thread's, as
-		 * ptrace's NT_PRFPREG does. */
-		memcpy(&bv, area + XSAVE_HDR, sizeof(bv));
-		bv |= XFEATURE_FP | XFEATURE_SSE;
-		memcpy(area + XSAVE_HDR, &bv, sizeof(bv));
+	if (r->xstate_size > ARCH_FXSAVE_SIZE) {
+		memcpy(&rsw, r->xstate + FX_SW_RESERVED, sizeof(rsw));
+		rsize = MIN(r->xstate_size, xsave_size(&rsw, NULL, 0));
 	}
+	fp = (uint64_t)(area - s->mem) + s->addr;
+	if (xsize) {
+		/* The kernel's own frame: its sw bytes stay, they say what it will restore. */
+		memcpy(area, r->xstate, FX_SW_RESERVED);
+		if (r->xstate_size > ARCH_FXSAVE_SIZE) {
+			memcpy(area + ARCH_XSAVE_HDR, r->xstate + ARCH_XSAVE_HDR,
+			       MIN(r->xstate_size, xsize) - ARCH_XSAVE_HDR);
+			xsave_header_fix(area, sw.xfeatures);
+		} else {
+			/* Only x87/SSE known: load those, other components keep the thread's. */
+			memcpy(&bv, area + ARCH_XSAVE_HDR, sizeof(bv));
+			bv |= XFEATURE_FP | XFEATURE_SSE;
+			memcpy(area + ARCH_XSAVE_HDR, &bv, sizeof(bv));
+		}
+	} else if (rsize && systrap_slot_ptr(s, fp, rsize + sizeof(uint32_t))) {
+		/* A frame of ours (the first one) given a whole XSAVE area from a kernel frame (a
+		 * fork's parent): its sw bytes and MAGIC2 make rt_sigreturn restore all of it. */
+		uint32_t magic2 = FP_XSTATE_MAGIC2;
+
+		memcpy(area, r->xstate, rsize);
+		memcpy(area + rsize, &magic2, sizeof(magic2));
+		xsave_header_fix(area, rsw.xfeatures);
+	} else {
+		memcpy(area, r->xstate, FX_SW_RESERVED);
+	}
+	/* Reserved MXCSR bits would make the kernel refuse the frame (and kill the stub). */
+	fx->mxcsr &= mxcsr_mask;
 	return 0;
 }

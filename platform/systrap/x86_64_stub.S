@@ -71,17 +71,34 @@ post_event:
 	mov $__NR_futex, %eax
 	syscall
 
-/* Waits for the sentry's answer: spins first (a cross-CPU wake-up costs far more), then sleeps. */
+/*
+ * Waits for the sentry's answer: spins first (waking a sleeping thread on another CPU costs far
+ * more), then yields the CPU for a while (to whoever else needs it, the sentry maybe), then
+ * sleeps. r13 and r14 count down, since syscalls clobber rcx.
+ */
 wait:
-	mov CTX(SPIN), %ecx
+	mov CTX(SPIN), %r13d
+	mov CTX(YIELDS), %r14d
+	/* Spinning on the sentry's CPU would only keep it from answering: yield at once. */
+	mov CTX(STUB_CPU), %eax
+	cmp CTX(SENTRY_CPU), %eax
+	jne spin
+	xor %r13d, %r13d
 spin:
 	mov CTX(STATE), %eax
 	cmp $SYSTRAP_ST_EVENT, %eax
 	jne dispatch
-	test %ecx, %ecx
-	jz sleep
-	dec %ecx
+	test %r13d, %r13d
+	jz yield
+	dec %r13d
 	pause
+	jmp spin
+yield:
+	test %r14d, %r14d
+	jz sleep
+	dec %r14d
+	mov $__NR_sched_yield, %eax
+	syscall
 	jmp spin
 sleep:
 	/* eax = EVENT: mark the state as slept on, unless the sentry has answered meanwhile. */

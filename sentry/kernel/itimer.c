@@ -2,7 +2,7 @@
  * Interval timers (setitimer, alarm): ITIMER_REAL sends SIGALRM to the process from one sentry
  * timer thread that sleeps until the earliest deadline of every armed process. The list holds
  * a reference on each armed process, so no exit hook is needed: an exited one is dropped when
- * its timer next fires.
+ * its timer next fires. The same thread runs the sentry timers (struct ktimer) of timerfd.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,13 +18,16 @@
 #include "sentry/kernel/task.h"
 
 /*
- * Guards every task's itimer_* fields and the list. Taken alone or after kernel_lock, never
- * before it: the timer thread drops it before it sends a signal.
+ * Guards every task's itimer_* fields, every ktimer and both lists. Taken alone or after
+ * kernel_lock or a timerfd's lock, never before them: the timer thread drops it before it
+ * sends a signal, and only wait-queue locks are taken under it (by ktimer fire callbacks).
  */
 static pthread_mutex_t itimer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t itimer_cond;
 /* Processes with an armed ITIMER_REAL (or one just disarmed, until the thread drops it). */
 static struct task *itimer_list;
+/* Armed sentry timers, unordered (a sandbox has few). */
+static struct ktimer *ktimer_list;
 static pthread_once_t itimer_once = PTHREAD_ONCE_INIT;
 static int itimer_start_err;
 
@@ -112,6 +115,35 @@ static uint64_t scan_locked(uint64_t now, struct task **expired, int *nexpired)
 	return next;
 }
 
+static void ktimer_unlink_locked(struct ktimer *kt)
+{
+	*kt->pprev = kt->next;
+	if (kt->next)
+		kt->next->pprev = kt->pprev;
+	kt->pprev = NULL;
+	kt->next = NULL;
+	kt->deadline = 0;
+}
+
+/* Fires the expired sentry timers (itimer_lock held) and returns the earliest deadline left
+ * (0: none). A timer fires once: its owner arms it again if it needs to. */
+static uint64_t ktimer_fire_locked(uint64_t now)
+{
+	struct ktimer *kt = ktimer_list, *next_kt;
+	uint64_t next = 0;
+
+	for (; kt; kt = next_kt) {
+		next_kt = kt->next;
+		if (kt->deadline <= now) {
+			ktimer_unlink_locked(kt);
+			kt->fire(kt->arg);
+		} else if (!next || kt->deadline < next) {
+			next = kt->deadline;
+		}
+	}
+	return next;
+}
+
 static void *itimer_thread(void *arg)
 {
 	struct task *expired[EXPIRED_BATCH];
@@ -120,7 +152,12 @@ static void *itimer_thread(void *arg)
 
 	pthread_mutex_lock(&itimer_lock);
 	for (;;) {
-		uint64_t next = scan_locked(now_ns(), expired, &n);
+		uint64_t now = now_ns();
+		uint64_t next = scan_locked(now, expired, &n);
+		uint64_t knext = ktimer_fire_locked(now);
+
+		if (knext && (!next || knext < next))
+			next = knext;
 
 		if (n) {
 			pthread_mutex_unlock(&itimer_lock);
@@ -232,5 +269,26 @@ int itimer_set(struct task *t, int which, uint64_t value, uint64_t interval, uin
 		*old_value = ov;
 	if (old_interval)
 		*old_interval = oi;
+	return 0;
+}
+
+int ktimer_arm(struct ktimer *kt, uint64_t deadline)
+{
+	pthread_once(&itimer_once, itimer_start);
+	if (itimer_start_err)
+		return -ENOMEM;
+	pthread_mutex_lock(&itimer_lock);
+	if (kt->pprev)
+		ktimer_unlink_locked(kt);
+	if (deadline) {
+		kt->deadline = deadline;
+		kt->pprev = &ktimer_list;
+		kt->next = ktimer_list;
+		if (ktimer_list)
+			ktimer_list->pprev = &kt->next;
+		ktimer_list = kt;
+		pthread_cond_signal(&itimer_cond);
+	}
+	pthread_mutex_unlock(&itimer_lock);
 	return 0;
 }

@@ -242,4 +242,28 @@ int itimer_set(struct task *t, int which, uint64_t value, uint64_t interval, uin
 	       uint64_t *old_interval);
 int itimer_get(struct task *t, int which, uint64_t *value, uint64_t *interval);
 
+/*
+ * A sentry timer (timerfd's), run by the ITIMER_REAL timer thread: when CLOCK_MONOTONIC
+ * reaches deadline, the thread calls fire(arg) once, with itimer.c's lock held, so fire may
+ * take only wait-queue locks (it wakes a queue) and must not arm a timer. Zero it, set fire
+ * and arg; its owner disarms it before freeing it.
+ */
+struct ktimer {
+	void (*fire)(void *arg);
+	void *arg;
+	/* Guarded by itimer.c's lock. */
+	uint64_t deadline; /* CLOCK_MONOTONIC ns; 0: not armed */
+	struct ktimer *next, **pprev;
+};
+/* Arms kt for deadline (replacing an earlier arming); 0 disarms, and once that returns fire
+ * neither runs nor will. 0 or -ENOMEM (no timer thread). */
+int ktimer_arm(struct ktimer *kt, uint64_t deadline);
+
+/*
+ * Woken whenever a signal is queued for any task (signal.c's send path): signalfd readers and
+ * pollers sleep on it, since a blocked signal does not kick its task. One queue for every
+ * task: a waiter whose signals did not change looks and sleeps again.
+ */
+struct waitqueue *signal_queued_waitqueue(void);
+
 #endif

@@ -14,6 +14,9 @@ fi
 STATE=$T_TMP/state     # --root of every runsc call here
 BUNDLE=$T_TMP/bundle   # a busybox bundle; config.json is rewritten by each test
 ROOTFS=$BUNDLE/rootfs
+# Container IDs name cgroups (/cvisor/ID), which are host-wide: another run of this script
+# at the same time must not meet ours.
+C=oci$$-
 
 # runsc with the test's flags and its own state directory, under the timeout.
 oci() {
@@ -50,17 +53,19 @@ runsc_pids() {
 		[[ $name == runsc-* && $state != Z* ]] || continue
 		pid=${f#/proc/}
 		pid=${pid%/status}
-		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "CVISOR_OCI_TEST_TAG=$CVISOR_OCI_TEST_TAG" &&
+		{ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "CVISOR_OCI_TEST_TAG=$CVISOR_OCI_TEST_TAG" &&
 			echo "$pid"
 	done | sort
 }
 
-# What a container might leave on the host: state entries, temp directories, mounts.
+# What a container might leave on the host: state entries, temp directories, cgroups, mounts.
 host_snapshot() {
 	{
 		find "$STATE" -mindepth 1 2>/dev/null
 		# The sentry's empty root is the only thing a sandbox makes in /tmp.
 		find /tmp /var/tmp /dev/shm -mindepth 1 -maxdepth 1 -name 'runsc-*' 2>/dev/null
+		# The sandboxes' cgroups (ours are named after our containers).
+		find /sys/fs/cgroup -maxdepth 4 -path "*/cvisor/$C*" 2>/dev/null
 		sed 's/^/mount: /' /proc/mounts
 	} | sort
 }
@@ -116,6 +121,25 @@ wait_status() {
 	return 1
 }
 
+# bad_input NAME GREP CMD...: runs CMD (runsc arguments); passes when it fails with exactly one
+# line on stderr that contains GREP, and leaves nothing behind.
+bad_input() {
+	local name=$1 want=$2 st pids_before left
+	shift 2
+	t_selected "$name" || return 0
+	pids_before=$(runsc_pids)
+	host_snapshot >"$T_TMP/snap"
+	oci "$@" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	st=$?
+	left=$(leftovers "$pids_before" "$T_TMP/snap")
+	if [[ $st != 0 && $st != 124 && $(wc -l <"$T_TMP/err") == 1 && -z $left ]] &&
+		grep -q -- "$want" "$T_TMP/err"; then
+		t_pass "$name"
+	else
+		t_fail "$name" "exit $(t_status_word $st), want non-zero and one line with \"$want\"; stderr:"$'\n'"$(t_head "$T_TMP/err")"$'\n'"$left"
+	fi
+}
+
 # The busybox bundle: the static busybox, its applet links, and the files id and ls need.
 mkdir -p "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/home/user" "$STATE"
 cp "$BUSYBOX" "$ROOTFS/bin/busybox"
@@ -159,7 +183,7 @@ fi
 # runsc spec writes is a valid config.json to runsc's own parser.
 if t_selected oci/spec_default_runs; then
 	write_config true
-	oci run --bundle "$BUNDLE" spec-default </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	oci run --bundle "$BUNDLE" ${C}spec-default </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
 	st=$?
 	if [[ $st == 0 && ! -s $T_TMP/out ]]; then
 		t_pass oci/spec_default_runs
@@ -174,7 +198,7 @@ fi
 oci_run_expect() {
 	local name=$1 want_status=$2 want_out=$3 st
 	t_selected "$name" || return 0
-	oci run --bundle "$BUNDLE" "${name//\//-}" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	oci run --bundle "$BUNDLE" "$C${name//\//-}" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
 	st=$?
 	if [[ $st == "$want_status" && $(cat "$T_TMP/out") == "$want_out" ]]; then
 		t_pass "$name"
@@ -216,7 +240,12 @@ if t_selected oci/writable_root_writes_stay_inside; then
 fi
 
 write_config /bin/no-such-program
-oci_run_expect oci/run_missing_program 127 ""
+bad_input oci/run_missing_program "no-such-program" run --bundle "$BUNDLE" ${C}missing
+if t_selected oci/run_missing_program_127; then
+	oci run --bundle "$BUNDLE" ${C}missing </dev/null >/dev/null 2>&1
+	st=$?
+	[[ $st == 127 ]] && t_pass oci/run_missing_program_127 || t_fail oci/run_missing_program_127 "exit $st"
+fi
 
 # ---- create, start, state, list, kill, delete ----
 
@@ -230,34 +259,34 @@ if t_selected oci/lifecycle; then
 	pids_before=$(runsc_pids)
 	host_snapshot >"$T_TMP/snap"
 	write_config sh -c 'echo started; exec sleep 100'
-	oci create --bundle "$BUNDLE" --pid-file "$T_TMP/pid" life </dev/null >"$T_TMP/life.out" 2>"$T_TMP/life.err" ||
+	oci create --bundle "$BUNDLE" --pid-file "$T_TMP/pid" ${C}life </dev/null >"$T_TMP/life.out" 2>"$T_TMP/life.err" ||
 		msg+="create failed: $(cat "$T_TMP/life.err")"$'\n'
-	pid=$(state_pid life)
-	grep -q '"status": "created"' <(oci state life) || msg+="not created: $(oci state life 2>&1)"$'\n'
+	pid=$(state_pid ${C}life)
+	grep -q '"status": "created"' <(oci state ${C}life) || msg+="not created: $(oci state ${C}life 2>&1)"$'\n'
 	[[ -n $pid && $pid == "$(cat "$T_TMP/pid" 2>/dev/null)" ]] ||
 		msg+="state pid '$pid', pid file '$(cat "$T_TMP/pid" 2>/dev/null)'"$'\n'
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || msg+="pid $pid is not a live process"$'\n'
 	sleep 0.3
 	[[ -s $T_TMP/life.out ]] && msg+="the guest ran before start: $(cat "$T_TMP/life.out")"$'\n'
-	oci list | grep -qE '^life +[0-9]+ +created ' || msg+="list: $(oci list 2>&1)"$'\n'
-	[[ $(oci list -q) == life ]] || msg+="list -q: $(oci list -q 2>&1)"$'\n'
-	oci list --format json | grep -q '"id":"life","pid":'"$pid"',"status":"created"' ||
+	oci list | grep -qE "^${C}life +$pid +created " || msg+="list: $(oci list 2>&1)"$'\n'
+	[[ $(oci list -q) == ${C}life ]] || msg+="list -q: $(oci list -q 2>&1)"$'\n'
+	oci list --format json | grep -qF "\"id\":\"${C}life\",\"pid\":$pid,\"status\":\"created\"" ||
 		msg+="list json: $(oci list --format json 2>&1)"$'\n'
-	oci start life 2>>"$T_TMP/life.err" || msg+="start failed: $(cat "$T_TMP/life.err")"$'\n'
-	wait_status life 2 running || msg+="not running after start: $(oci state life 2>&1)"$'\n'
+	oci start ${C}life 2>>"$T_TMP/life.err" || msg+="start failed: $(cat "$T_TMP/life.err")"$'\n'
+	wait_status ${C}life 2 running || msg+="not running after start: $(oci state ${C}life 2>&1)"$'\n'
 	for ((i = 0; i < 40; i++)); do
 		[[ -s $T_TMP/life.out ]] && break
 		sleep 0.05
 	done
 	[[ $(cat "$T_TMP/life.out") == started ]] || msg+="guest output: $(cat "$T_TMP/life.out")"$'\n'
-	oci start life 2>/dev/null && msg+="a second start succeeded"$'\n'
-	oci delete life 2>/dev/null && msg+="delete of a running container succeeded"$'\n'
-	oci kill life KILL 2>>"$T_TMP/life.err" || msg+="kill failed: $(cat "$T_TMP/life.err")"$'\n'
-	wait_status life 5 stopped || msg+="not stopped after kill: $(oci state life 2>&1)"$'\n'
-	grep -q '"pid": 0,' <(oci state life) || msg+="a stopped container shows a pid"$'\n'
-	oci kill life KILL 2>/dev/null && msg+="kill of a stopped container succeeded"$'\n'
-	oci delete life 2>>"$T_TMP/life.err" || msg+="delete failed: $(cat "$T_TMP/life.err")"$'\n'
-	oci state life >/dev/null 2>"$T_TMP/gone.err" && msg+="state after delete succeeded"$'\n'
+	oci start ${C}life 2>/dev/null && msg+="a second start succeeded"$'\n'
+	oci delete ${C}life 2>/dev/null && msg+="delete of a running container succeeded"$'\n'
+	oci kill ${C}life KILL 2>>"$T_TMP/life.err" || msg+="kill failed: $(cat "$T_TMP/life.err")"$'\n'
+	wait_status ${C}life 5 stopped || msg+="not stopped after kill: $(oci state ${C}life 2>&1)"$'\n'
+	grep -q '"pid": 0,' <(oci state ${C}life) || msg+="a stopped container shows a pid"$'\n'
+	oci kill ${C}life KILL 2>/dev/null && msg+="kill of a stopped container succeeded"$'\n'
+	oci delete ${C}life 2>>"$T_TMP/life.err" || msg+="delete failed: $(cat "$T_TMP/life.err")"$'\n'
+	oci state ${C}life >/dev/null 2>"$T_TMP/gone.err" && msg+="state after delete succeeded"$'\n'
 	grep -q 'does not exist' "$T_TMP/gone.err" || msg+="state after delete: $(cat "$T_TMP/gone.err")"$'\n'
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] &&
 		msg+="the sandbox process $pid is still there"$'\n'
@@ -267,29 +296,29 @@ if t_selected oci/lifecycle; then
 	else
 		t_fail oci/lifecycle "$msg"
 	fi
-	oci delete --force life >/dev/null 2>&1
+	oci delete --force ${C}life >/dev/null 2>&1
 fi
 
 # Signals by name and number, and the default (SIGTERM); kill of a created container.
 if t_selected oci/kill_signals; then
 	msg=
 	write_config sh -c 'trap "echo got USR1" USR1; trap "echo got TERM; exit 5" TERM; echo ready; while :; do sleep 0.1; done'
-	oci run -d --bundle "$BUNDLE" sig </dev/null >"$T_TMP/sig.out" 2>&1 || msg+="run -d failed: $(cat "$T_TMP/sig.out")"$'\n'
+	oci run -d --bundle "$BUNDLE" ${C}sig </dev/null >"$T_TMP/sig.out" 2>&1 || msg+="run -d failed: $(cat "$T_TMP/sig.out")"$'\n'
 	for ((i = 0; i < 40; i++)); do
 		grep -q ready "$T_TMP/sig.out" && break
 		sleep 0.05
 	done
-	oci kill sig USR1 || msg+="kill USR1 failed"$'\n'
+	oci kill ${C}sig USR1 || msg+="kill USR1 failed"$'\n'
 	sleep 0.3
-	oci kill sig || msg+="kill (TERM) failed"$'\n'
-	wait_status sig 5 stopped || msg+="not stopped after TERM: $(oci state sig 2>&1)"$'\n'
+	oci kill ${C}sig || msg+="kill (TERM) failed"$'\n'
+	wait_status ${C}sig 5 stopped || msg+="not stopped after TERM: $(oci state ${C}sig 2>&1)"$'\n'
 	[[ $(cat "$T_TMP/sig.out") == $'ready\ngot USR1\ngot TERM' ]] || msg+="guest output: $(cat "$T_TMP/sig.out")"$'\n'
-	oci delete sig || msg+="delete failed"$'\n'
+	oci delete ${C}sig || msg+="delete failed"$'\n'
 	write_config sleep 100
-	oci create --bundle "$BUNDLE" sig2 </dev/null >/dev/null 2>&1 || msg+="create failed"$'\n'
-	oci kill sig2 9 || msg+="kill 9 of a created container failed"$'\n'
-	wait_status sig2 5 stopped || msg+="created container not stopped by kill 9: $(oci state sig2 2>&1)"$'\n'
-	oci delete sig2 || msg+="delete failed"$'\n'
+	oci create --bundle "$BUNDLE" ${C}sig2 </dev/null >/dev/null 2>&1 || msg+="create failed"$'\n'
+	oci kill ${C}sig2 9 || msg+="kill 9 of a created container failed"$'\n'
+	wait_status ${C}sig2 5 stopped || msg+="created container not stopped by kill 9: $(oci state ${C}sig2 2>&1)"$'\n'
+	oci delete ${C}sig2 || msg+="delete failed"$'\n'
 	if [[ -z $msg ]]; then
 		t_pass oci/kill_signals
 	else
@@ -300,14 +329,14 @@ fi
 if t_selected oci/kill_all; then
 	msg=
 	write_config sh -c 'sleep 100 & sleep 100 & echo ready; wait'
-	oci run -d --bundle "$BUNDLE" all </dev/null >"$T_TMP/all.out" 2>&1 || msg+="run -d failed"$'\n'
+	oci run -d --bundle "$BUNDLE" ${C}all </dev/null >"$T_TMP/all.out" 2>&1 || msg+="run -d failed"$'\n'
 	for ((i = 0; i < 40; i++)); do
 		grep -q ready "$T_TMP/all.out" && break
 		sleep 0.05
 	done
-	oci kill --all all KILL || msg+="kill --all failed"$'\n'
-	wait_status all 5 stopped || msg+="not stopped: $(oci state all 2>&1)"$'\n'
-	oci delete all || msg+="delete failed"$'\n'
+	oci kill --all ${C}all KILL || msg+="kill --all failed"$'\n'
+	wait_status ${C}all 5 stopped || msg+="not stopped: $(oci state ${C}all 2>&1)"$'\n'
+	oci delete ${C}all || msg+="delete failed"$'\n'
 	if [[ -z $msg ]]; then
 		t_pass oci/kill_all
 	else
@@ -319,61 +348,148 @@ if t_selected oci/delete_force_running; then
 	pids_before=$(runsc_pids)
 	host_snapshot >"$T_TMP/snap"
 	write_config sleep 100
-	oci run -d --bundle "$BUNDLE" forced </dev/null >/dev/null 2>&1
-	oci delete --force forced 2>"$T_TMP/err"
+	oci run -d --bundle "$BUNDLE" ${C}forced </dev/null >/dev/null 2>&1
+	oci delete --force ${C}forced 2>"$T_TMP/err"
 	st=$?
 	msg=$(leftovers "$pids_before" "$T_TMP/snap")
-	if [[ $st == 0 && -z $msg ]] && ! oci state forced >/dev/null 2>&1; then
+	if [[ $st == 0 && -z $msg ]] && ! oci state ${C}forced >/dev/null 2>&1; then
 		t_pass oci/delete_force_running
 	else
 		t_fail oci/delete_force_running "exit $st: $(cat "$T_TMP/err") $msg"
 	fi
 fi
 
-# ---- bad input: one line naming what is wrong, a non-zero exit, nothing left ----
+# ---- ps, pause and resume, events, resources, features ----
 
-# bad_input NAME GREP CMD...: runs CMD (runsc arguments); passes when it fails with exactly one
-# line on stderr that contains GREP, and leaves nothing behind.
-bad_input() {
-	local name=$1 want=$2 st pids_before left
-	shift 2
-	t_selected "$name" || return 0
-	pids_before=$(runsc_pids)
-	host_snapshot >"$T_TMP/snap"
-	oci "$@" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
-	st=$?
-	left=$(leftovers "$pids_before" "$T_TMP/snap")
-	if [[ $st != 0 && $st != 124 && $(wc -l <"$T_TMP/err") == 1 && -z $left ]] &&
-		grep -q -- "$want" "$T_TMP/err"; then
-		t_pass "$name"
+if t_selected oci/ps; then
+	write_config sh -c 'sleep 100 & sleep 100 & echo ready; wait'
+	oci run -d --bundle "$BUNDLE" "${C}ps" </dev/null >"$T_TMP/ps.out" 2>&1
+	for ((i = 0; i < 40; i++)); do
+		grep -q ready "$T_TMP/ps.out" && break
+		sleep 0.05
+	done
+	table=$(oci ps "${C}ps" | awk 'NR > 1 { print $2, $3, $NF }')
+	json=$(oci ps --format json "${C}ps")
+	if [[ $table == $'1 0 sh\n2 1 sleep\n3 1 sleep' && $json == "[1,2,3]" ]]; then
+		t_pass oci/ps
 	else
-		t_fail "$name" "exit $(t_status_word $st), want non-zero and one line with \"$want\"; stderr:"$'\n'"$(t_head "$T_TMP/err")"$'\n'"$left"
+		t_fail oci/ps "ps (PID PPID CMD):"$'\n'"$table"$'\n'"ps --format json: $json"
+	fi
+	oci delete --force "${C}ps" >/dev/null 2>&1
+fi
+
+# Lines a counting guest has written to $1 so far.
+lines_of() {
+	wc -l <"$1"
+}
+
+if t_selected oci/pause_resume; then
+	msg=
+	write_config sh -c 'while :; do echo tick; sleep 0.02; done'
+	oci run -d --bundle "$BUNDLE" "${C}pause" </dev/null >"$T_TMP/pause.out" 2>&1 || msg+="run -d failed"$'\n'
+	sleep 0.3
+	oci pause "${C}pause" 2>>"$T_TMP/pause.err" || msg+="pause failed: $(cat "$T_TMP/pause.err")"$'\n'
+	grep -q '"status": "paused"' <(oci state "${C}pause") || msg+="not paused: $(oci state "${C}pause" 2>&1)"$'\n'
+	n1=$(lines_of "$T_TMP/pause.out")
+	sleep 0.5
+	n2=$(lines_of "$T_TMP/pause.out")
+	((n2 > n1 + 1)) && msg+="the guest ran while paused ($n1, then $n2 lines)"$'\n'
+	oci pause "${C}pause" 2>/dev/null && msg+="a second pause succeeded"$'\n'
+	oci kill "${C}pause" TERM 2>/dev/null && msg+="kill TERM of a paused container succeeded"$'\n'
+	oci resume "${C}pause" 2>>"$T_TMP/pause.err" || msg+="resume failed: $(cat "$T_TMP/pause.err")"$'\n'
+	grep -q '"status": "running"' <(oci state "${C}pause") || msg+="not running after resume"$'\n'
+	sleep 0.5
+	n3=$(lines_of "$T_TMP/pause.out")
+	((n3 > n2 + 3)) || msg+="the guest did not go on after resume ($n2, then $n3 lines)"$'\n'
+	oci resume "${C}pause" 2>/dev/null && msg+="resume of a running container succeeded"$'\n'
+	oci pause "${C}pause" 2>/dev/null
+	oci kill "${C}pause" KILL || msg+="kill KILL of a paused container failed"$'\n'
+	wait_status "${C}pause" 5 stopped || msg+="not stopped after kill: $(oci state "${C}pause" 2>&1)"$'\n'
+	oci delete "${C}pause" || msg+="delete failed"$'\n'
+	if [[ -z $msg ]]; then
+		t_pass oci/pause_resume
+	else
+		t_fail oci/pause_resume "$msg"
+	fi
+fi
+
+if t_selected oci/events_stats; then
+	write_config sleep 100
+	oci run -d --bundle "$BUNDLE" "${C}ev" </dev/null >/dev/null 2>&1
+	out=$(oci events --stats "${C}ev" 2>&1)
+	if [[ $(echo "$out" | wc -l) == 1 && $out == '{"type":"stats","id":"'"${C}ev"'","data":{"cpu":{"usage":{"total":'* &&
+		$out =~ \"pids\":\{\"current\":[1-9] ]]; then
+		t_pass oci/events_stats
+	else
+		t_fail oci/events_stats "$out"
+	fi
+	oci delete --force "${C}ev" >/dev/null 2>&1
+fi
+
+# The cgroup directory of container $1 for controller $2 (v1) or the unified one (v2).
+cgroup_dir() {
+	if [[ -e /sys/fs/cgroup/cgroup.controllers ]]; then
+		echo "/sys/fs/cgroup/cvisor/$1"
+	else
+		echo "/sys/fs/cgroup/$2/cvisor/$1"
 	fi
 }
+
+if t_selected oci/resources_applied; then
+	msg=
+	write_config sleep 100
+	edit_config -e 's/"resources": {/"resources": {"memory": {"limit": 268435456}, "pids": {"limit": 200},/'
+	oci run -d --bundle "$BUNDLE" "${C}res" </dev/null >"$T_TMP/res.out" 2>&1 || msg+="run -d failed: $(cat "$T_TMP/res.out")"$'\n'
+	mem=$(cgroup_dir "${C}res" memory)
+	pids=$(cgroup_dir "${C}res" pids)
+	limit=$(cat "$mem/memory.limit_in_bytes" 2>/dev/null || cat "$mem/memory.max" 2>/dev/null)
+	[[ $limit == 268435456 ]] || msg+="memory limit in $mem: '$limit'"$'\n'
+	[[ $(cat "$pids/pids.max" 2>/dev/null) == 200 ]] || msg+="pids.max in $pids: $(cat "$pids/pids.max" 2>&1)"$'\n'
+	sentry=$(oci state "${C}res" | sed -n 's/^  "pid": \([0-9]*\),$/\1/p')
+	grep -q "$sentry" "$pids/cgroup.procs" 2>/dev/null || msg+="the sandbox process is not in $pids"$'\n'
+	oci delete --force "${C}res" || msg+="delete failed"$'\n'
+	[[ -e $mem || -e $pids ]] && msg+="the cgroup is left after delete"$'\n'
+	if [[ -z $msg ]]; then
+		t_pass oci/resources_applied
+	else
+		t_fail oci/resources_applied "$msg"
+	fi
+fi
+
+if t_selected oci/features; then
+	out=$(oci features 2>&1)
+	if [[ $out == '{'*'"ociVersionMax": "'*'"namespaces": ['* ]]; then
+		t_pass oci/features
+	else
+		t_fail oci/features "$(echo "$out" | head -20)"
+	fi
+fi
+
+# ---- bad input: one line naming what is wrong, a non-zero exit, nothing left ----
 
 write_config true
 cp "$BUNDLE/config.json" "$T_TMP/good.json"
 restore_config() { cp "$T_TMP/good.json" "$BUNDLE/config.json"; }
 
 head -c 200 "$T_TMP/good.json" >"$BUNDLE/config.json"
-bad_input oci/bad_malformed_json "malformed JSON" create --bundle "$BUNDLE" bad1
+bad_input oci/bad_malformed_json "malformed JSON" create --bundle "$BUNDLE" ${C}bad1
 restore_config
 edit_config -e 's/"path": "rootfs"/"path": "no-such-rootfs"/'
-bad_input oci/bad_missing_rootfs "no-such-rootfs" create --bundle "$BUNDLE" bad2
+bad_input oci/bad_missing_rootfs "no-such-rootfs" create --bundle "$BUNDLE" ${C}bad2
 restore_config
 edit_config -e 's/"cwd": "\/"/"cwd": 7/'
-bad_input oci/bad_field_type "process.cwd must be a string" create --bundle "$BUNDLE" bad3
+bad_input oci/bad_field_type "process.cwd must be a string" create --bundle "$BUNDLE" ${C}bad3
 restore_config
 edit_config -e 's/"uid": 0,/"uid": "root",/'
-bad_input oci/bad_uid_type "process.user.uid must be an integer" run --bundle "$BUNDLE" bad4
+bad_input oci/bad_uid_type "process.user.uid must be an integer" run --bundle "$BUNDLE" ${C}bad4
 restore_config
 edit_config -e '/"cwd": "\/",/d'
-bad_input oci/bad_missing_field "process.cwd is required" create --bundle "$BUNDLE" bad5
+bad_input oci/bad_missing_field "process.cwd is required" create --bundle "$BUNDLE" ${C}bad5
 restore_config
 edit_config -e 's/"RLIMIT_NOFILE"/"RLIMIT_NOPE"/'
-bad_input oci/bad_rlimit "RLIMIT_NOPE" create --bundle "$BUNDLE" bad6
+bad_input oci/bad_rlimit "RLIMIT_NOPE" create --bundle "$BUNDLE" ${C}bad6
 restore_config
-bad_input oci/bad_missing_bundle "/no/such/bundle" create --bundle /no/such/bundle bad7
+bad_input oci/bad_missing_bundle "/no/such/bundle" create --bundle /no/such/bundle ${C}bad7
 bad_input oci/bad_container_id "invalid container ID" create --bundle "$BUNDLE" ../escape
 bad_input oci/state_missing_id "container nosuch does not exist" state nosuch
 bad_input oci/delete_missing_id "container nosuch does not exist" delete nosuch
@@ -382,18 +498,21 @@ bad_input oci/bad_command_flag "unknown flag" create --no-such-flag x
 
 if t_selected oci/bad_signal; then
 	write_config sleep 100
-	oci create --bundle "$BUNDLE" badsig </dev/null >/dev/null 2>&1
-	bad_input oci/bad_signal "unknown signal" kill badsig NOSUCHSIG
-	grep -q '"status": "created"' <(oci state badsig 2>&1) ||
+	oci create --bundle "$BUNDLE" ${C}badsig </dev/null >/dev/null 2>&1
+	bad_input oci/bad_signal "unknown signal" kill ${C}badsig NOSUCHSIG
+	if grep -q '"status": "created"' <(oci state ${C}badsig 2>&1); then
+		t_pass oci/bad_signal_keeps_container
+	else
 		t_fail oci/bad_signal_keeps_container "$(oci state badsig 2>&1)"
-	oci delete badsig >/dev/null 2>&1
+	fi
+	oci delete ${C}badsig >/dev/null 2>&1
 fi
 
 if t_selected oci/create_existing_id; then
 	write_config sleep 100
-	oci create --bundle "$BUNDLE" dup </dev/null >/dev/null 2>&1
-	bad_input oci/create_existing_id "already exists" create --bundle "$BUNDLE" dup
-	oci delete --force dup >/dev/null 2>&1
+	oci create --bundle "$BUNDLE" ${C}dup </dev/null >/dev/null 2>&1
+	bad_input oci/create_existing_id "already exists" create --bundle "$BUNDLE" ${C}dup
+	oci delete --force ${C}dup >/dev/null 2>&1
 fi
 
 # ---- in the end: nothing of any container on the host ----

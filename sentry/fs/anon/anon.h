@@ -1,4 +1,4 @@
-/* Anonymous files, which no directory lists: eventfd and epoll. */
+/* Anonymous files, which no directory lists: eventfd, epoll, timerfd and signalfd. */
 #ifndef CVISOR_FS_ANON_H
 #define CVISOR_FS_ANON_H
 
@@ -39,5 +39,32 @@ void eventpoll_release_file(struct file *f);
 /* Called after a read or write of a watched file: its EPOLLET items may fire again (the
  * reader drained it, or the writer filled it, so what comes next is a new edge). */
 void eventpoll_rearm_file(struct file *f);
+
+/* ---- timerfd ---- */
+
+/* timerfd_create: clock CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_BOOTTIME (the caller checks);
+ * flags O_NONBLOCK (TFD_NONBLOCK). */
+int timerfd_create_file(int clock, int flags, struct file **out);
+bool file_is_timerfd(struct file *f);
+/*
+ * Values in ns. abs: value is a time on the timer's clock, else relative to now; value 0
+ * disarms. old_* (may be NULL) get what timerfd_gettime would have said before.
+ */
+void timerfd_settime_file(struct file *f, bool abs, uint64_t value, uint64_t interval,
+			  uint64_t *old_value, uint64_t *old_interval);
+/* The time to the next expiration (0: disarmed) and the interval, in ns. */
+void timerfd_gettime_file(struct file *f, uint64_t *value, uint64_t *interval);
+
+/* ---- signalfd ---- */
+
+/* The signalfd_siginfo a read returns, per signal (Linux's ABI, every architecture). */
+#define SIGNALFD_SIGINFO_SIZE 128
+
+/* signalfd4 with fd -1: mask is a guest signal set (SIGKILL and SIGSTOP already removed);
+ * flags O_NONBLOCK (SFD_NONBLOCK). */
+int signalfd_create_file(uint64_t mask, int flags, struct file **out);
+bool file_is_signalfd(struct file *f);
+/* signalfd4 on an existing signalfd: replaces its mask. */
+void signalfd_set_mask(struct file *f, uint64_t mask);
 
 #endif
