@@ -571,7 +571,66 @@ static int parse_top(struct bundle *b, struct cli_error **err)
 		return -1;
 	if (member(top, "", "hooks", json_type_object, false, &hooks, err) < 0)
 		return -1;
+	for (int k = 0; hooks && k < HOOK_KINDS; k++) {
+		char path[64];
+		json_object *arr;
+
+		snprintf(path, sizeof(path), "hooks.%s", hook_kind_name(k));
+		if (member(hooks, "hooks", hook_kind_name(k), json_type_array, false, &arr, err) < 0 ||
+		    (arr && bundle_parse_hooks(arr, path, &b->hooks.list[k], &b->hooks.n[k], err) < 0))
+			return -1;
+	}
+	b->hooks_json = hooks;
 	return 0;
+}
+
+const char *hook_kind_name(enum hook_kind kind)
+{
+	static const char *const names[] = { "prestart",	 "createRuntime", "createContainer",
+					     "startContainer", "poststart",	  "poststop" };
+
+	return names[kind];
+}
+
+int bundle_parse_hooks(json_object *arr, const char *path, struct oci_hook **out, size_t *n,
+		       struct cli_error **err)
+{
+	size_t len = json_object_array_length(arr);
+	struct oci_hook *list = calloc(len ? len : 1, sizeof(*list));
+
+	if (!list)
+		return cli_error(err, 1, "out of memory");
+	*out = list;
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		struct oci_hook *h = &list[i];
+		char p[64];
+		uint64_t timeout = 0;
+
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (!json_object_is_type(e, json_type_object))
+			return BAD("%s must be an object, not %s", p, type_name(e));
+		(*n)++;
+		if (member_string(e, p, "path", true, &h->path, err) < 0 ||
+		    member_strv(e, p, "args", false, false, &h->args, err) < 0 ||
+		    member_strv(e, p, "env", false, false, &h->env, err) < 0 ||
+		    member_uint(e, p, "timeout", false, INT32_MAX, &timeout, err) < 0)
+			return -1;
+		if (h->path[0] != '/')
+			return BAD("%s.path must be an absolute path, not \"%s\"", p, h->path);
+		h->timeout = timeout;
+	}
+	return 0;
+}
+
+void hooks_free_list(struct oci_hook *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].args);
+		free(list[i].env);
+	}
+	free(list);
 }
 
 int bundle_parse(const char *dir, const char *text, struct bundle **out, struct cli_error **err)
@@ -707,6 +766,8 @@ void bundle_free(struct bundle *b)
 	free(b->mounts);
 	free(b->masked_paths);
 	free(b->readonly_paths);
+	for (int k = 0; k < HOOK_KINDS; k++)
+		hooks_free_list(b->hooks.list[k], b->hooks.n[k]);
 	json_object_put(b->json);
 	free(b->rootfs);
 	free(b->dir);

@@ -39,6 +39,29 @@ struct oci_resources {
 	int64_t cpu_shares, cpu_quota, cpu_period;
 };
 
+/* OCI hooks, in the order of a container's life. */
+enum hook_kind {
+	HOOK_PRESTART,
+	HOOK_CREATE_RUNTIME,
+	HOOK_CREATE_CONTAINER,
+	HOOK_START_CONTAINER,
+	HOOK_POSTSTART,
+	HOOK_POSTSTOP,
+	HOOK_KINDS,
+};
+
+struct oci_hook {
+	const char *path;  /* absolute */
+	const char **args; /* NULL-terminated; NULL: none given (argv is then just path) */
+	const char **env;  /* NULL-terminated; NULL: none given (an empty environment) */
+	int timeout;       /* seconds; 0: none */
+};
+
+struct oci_hooks {
+	struct oci_hook *list[HOOK_KINDS];
+	size_t n[HOOK_KINDS];
+};
+
 /* linux.namespaces types, as bits. */
 enum oci_namespace {
 	OCI_NS_PID = 1 << 0,
@@ -85,6 +108,8 @@ struct bundle {
 	const char **masked_paths;   /* NULL-terminated */
 	const char **readonly_paths; /* NULL-terminated */
 	struct json_object *annotations; /* an object of strings, or NULL */
+	struct oci_hooks hooks;
+	struct json_object *hooks_json; /* "hooks" as given (kept in the state), or NULL */
 };
 
 /*
@@ -95,6 +120,16 @@ int bundle_load(const char *dir, struct bundle **out, struct cli_error **err);
 /* Parses and checks config.json text (no file access); dir is recorded, not used. */
 int bundle_parse(const char *dir, const char *text, struct bundle **out, struct cli_error **err);
 void bundle_free(struct bundle *b);
+
+/* config.json's name of a hook kind ("createRuntime"). */
+const char *hook_kind_name(enum hook_kind kind);
+/*
+ * Parses one hooks list (an array of {path, args, env, timeout}) into out[0..*n); path names
+ * it for messages. Strings point into arr. Free with hooks_free_list.
+ */
+int bundle_parse_hooks(struct json_object *arr, const char *path, struct oci_hook **out, size_t *n,
+		       struct cli_error **err);
+void hooks_free_list(struct oci_hook *list, size_t n);
 
 /* The capability names config.json may use (CAP_CHOWN ...), NULL-terminated. */
 extern const char *const bundle_capability_names[];

@@ -347,6 +347,19 @@ int cgroup_destroy(const char *path, struct cli_error **err)
 	return 0;
 }
 
+void cgroup_remove_unused(const char *path)
+{
+	bool v2 = is_v2();
+
+	for (size_t i = 0; i < (v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
+		cleanup_free char *dir = dir_of(v2 ? "" : v1_controllers[i], path);
+
+		for (int ms = 0; dir && rmdir(dir) < 0 && errno == EBUSY && ms < CGROUP_WAIT_MS;
+		     ms += 10)
+			sleep_ms(10);
+	}
+}
+
 int cgroup_freeze(const char *path, bool frozen, struct cli_error **err)
 {
 	bool v2 = is_v2();

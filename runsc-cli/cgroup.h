@@ -26,6 +26,11 @@ int cgroup_create(const char *path, const struct oci_resources *r, struct cli_er
 int cgroup_enter(const char *path, struct cli_error **err);
 /* Kills whatever is still in it and removes it. Succeeds when it does not exist. */
 int cgroup_destroy(const char *path, struct cli_error **err);
+/*
+ * Removes it once the processes in it are gone (a few seconds at most), killing none: for a
+ * cgroup named by debris, which may have been someone else's all along. Best effort.
+ */
+void cgroup_remove_unused(const char *path);
 /* Freezes (pause) or thaws (resume) every process in it; returns once that is done. */
 int cgroup_freeze(const char *path, bool frozen, struct cli_error **err);
 /* The "data" of runc's stats event: cpu, memory and pids usage. NULL when unreadable. */

@@ -19,8 +19,10 @@
 
 #include "lib/util.h"
 #include "runsc-cli/bundle.h"
+#include "runsc-cli/cgroup.h"
 
 #define STATE_FILE "state.json"
+#define CGROUP_NOTE "cgroup"
 #define STATE_MAX (1 << 20)
 
 int container_id_check(const char *id, struct cli_error **err)
@@ -89,6 +91,25 @@ static int lock_dir(const char *dir, bool wait, int *lock_fd)
 	return 0;
 }
 
+/*
+ * Removes what a killed runsc create left in dir (held locked): the cgroup it noted, once its
+ * dying sandbox has left it (the note is written before the cgroup is made, so the cgroup may
+ * never have been this container's: nothing in it is killed), then dir.
+ */
+static int remove_debris(const char *dir, struct cli_error **err)
+{
+	cleanup_free char *note = join(dir, CGROUP_NOTE);
+	char cgroup[4096];
+	cleanup_close int fd = note ? open(note, O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t n = fd >= 0 ? read(fd, cgroup, sizeof(cgroup) - 1) : -1;
+
+	if (n > 0) {
+		cgroup[n] = 0;
+		cgroup_remove_unused(cgroup);
+	}
+	return container_remove_dir(dir, err);
+}
+
 static bool has_state(const char *dir)
 {
 	cleanup_free char *path = join(dir, STATE_FILE);
@@ -114,7 +135,7 @@ int container_reserve(const char *root, const char *id, int *lock_fd, struct cli
 	/* What a runsc create killed before it wrote the record leaves: nobody holds it. */
 	r = lock_dir(dir, false, lock_fd);
 	if (r == 0 && !has_state(dir)) {
-		if (container_remove_dir(dir, err) < 0 || mkdir(dir, 0700) < 0) {
+		if (remove_debris(dir, err) < 0 || mkdir(dir, 0700) < 0) {
 			close(*lock_fd);
 			return *err ? -1 : cli_error_errno(err, errno, 1, "cannot create %s", dir);
 		}
@@ -138,7 +159,7 @@ bool container_exists(const char *root, const char *id)
 		return true;
 	if (lock_dir(dir, false, &lock_fd) == 0) {
 		if (!has_state(dir))
-			container_remove_dir(dir, &ignored);
+			remove_debris(dir, &ignored);
 		close(lock_fd);
 		cli_error_free(ignored);
 	}
@@ -286,9 +307,13 @@ static int parse_state(struct container *c, const char *text, struct cli_error *
 		   !(c->created = strdup(created)) || !(c->status = strdup(status)) ||
 		   !(c->cgroup = strdup(cgroup))) {
 		ret = cli_error(err, 1, "out of memory");
-	} else if (json_object_object_get_ex(o, "annotations", &ann) &&
-		   json_object_is_type(ann, json_type_object)) {
-		c->annotations = json_object_get(ann);
+	} else {
+		if (json_object_object_get_ex(o, "annotations", &ann) &&
+		    json_object_is_type(ann, json_type_object))
+			c->annotations = json_object_get(ann);
+		if (json_object_object_get_ex(o, "hooks", &ann) &&
+		    json_object_is_type(ann, json_type_object))
+			c->hooks = json_object_get(ann);
 	}
 	json_object_put(o);
 	return ret;
@@ -394,12 +419,19 @@ int container_save(const struct container *c, struct cli_error **err)
 	json_object_object_add(o, "cgroupPath", json_object_new_string(c->cgroup));
 	if (c->annotations)
 		json_object_object_add(o, "annotations", json_object_get(c->annotations));
+	if (c->hooks)
+		json_object_object_add(o, "hooks", json_object_get(c->hooks));
 	r = write_atomic(c->dir, STATE_FILE,
 			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								   JSON_C_TO_STRING_NOSLASHESCAPE),
 			 err);
 	json_object_put(o);
 	return r;
+}
+
+int container_note_cgroup(const char *dir, const char *cgroup, struct cli_error **err)
+{
+	return write_atomic(dir, CGROUP_NOTE, cgroup, err);
 }
 
 int container_remove_dir(const char *dir, struct cli_error **err)
@@ -437,6 +469,7 @@ void container_free(struct container *c)
 	free(c->status);
 	free(c->cgroup);
 	json_object_put(c->annotations);
+	json_object_put(c->hooks);
 	free(c);
 }
 
@@ -468,6 +501,27 @@ json_object *container_state_json(const struct container *c, bool with_owner)
 	if (c->annotations && json_object_object_length(c->annotations) > 0)
 		json_object_object_add(o, "annotations", json_object_get(c->annotations));
 	return o;
+}
+
+int container_hooks(const struct container *c, enum hook_kind kind, struct oci_hook **list,
+		    size_t *n, struct cli_error **err)
+{
+	json_object *arr;
+	char path[64];
+
+	*list = NULL;
+	*n = 0;
+	if (!c->hooks || !json_object_object_get_ex(c->hooks, hook_kind_name(kind), &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return 0;
+	snprintf(path, sizeof(path), "hooks.%s", hook_kind_name(kind));
+	if (bundle_parse_hooks(arr, path, list, n, err) < 0) {
+		hooks_free_list(*list, *n);
+		*list = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }
 
 int write_pid_file(const char *path, pid_t pid, struct cli_error **err)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "runsc-cli/bundle.h"
 #include "runsc-cli/error.h"
 
 struct json_object;
@@ -32,6 +33,7 @@ struct container {
 	char *cgroup; /* the sandbox's cgroup path (runsc-cli/cgroup.h) */
 	uid_t owner; /* of the state directory */
 	struct json_object *annotations; /* owned; may be NULL */
+	struct json_object *hooks;       /* config.json's "hooks", owned; may be NULL */
 };
 
 /* Checks a container ID as runc does: letters, digits and _+,-. only; not "." or "..". */
@@ -64,6 +66,13 @@ int container_save(const struct container *c, struct cli_error **err);
 /* Removes c's directory and everything in it. */
 int container_remove_dir(const char *dir, struct cli_error **err);
 
+/*
+ * Notes in dir the cgroup about to be made for the container, before there is a record: a
+ * runsc create killed in between leaves debris whose cgroup the next create of the ID, or
+ * delete, removes.
+ */
+int container_note_cgroup(const char *dir, const char *cgroup, struct cli_error **err);
+
 void container_free(struct container *c);
 
 /* "created", "running", "paused" or "stopped": the record checked against the host. */
@@ -79,6 +88,13 @@ struct json_object *container_state_json(const struct container *c, bool with_ow
 
 /* The current time as runc writes "created": 2006-01-02T15:04:05.999999999Z. */
 char *container_timestamp(void);
+
+/*
+ * The hooks of one kind from c's record (*list NULL and *n 0 when there are none); free with
+ * hooks_free_list.
+ */
+int container_hooks(const struct container *c, enum hook_kind kind, struct oci_hook **list,
+		    size_t *n, struct cli_error **err);
 
 /* Writes "PID" to path atomically (a hidden temporary file renamed over it), as runc. */
 int write_pid_file(const char *path, pid_t pid, struct cli_error **err);

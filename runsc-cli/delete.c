@@ -10,6 +10,7 @@
 #include "runsc-cli/cgroup.h"
 #include "runsc-cli/commands.h"
 #include "runsc-cli/container.h"
+#include "runsc-cli/launch.h"
 
 static const char usage[] = "runsc delete [--force] ID";
 
@@ -48,6 +49,7 @@ int cmd_delete(struct global_flags *g, int argc, char **argv, struct cli_error *
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct cli_error *warning = NULL;
 	struct container *c;
 	const char *status, *id;
 	bool force = false;
@@ -89,6 +91,9 @@ int cmd_delete(struct global_flags *g, int argc, char **argv, struct cli_error *
 	if (kill_sandbox(c, err) == 0 && cgroup_destroy(c->cgroup, err) == 0 &&
 	    container_remove_dir(c->dir, err) == 0)
 		ret = 0;
+	/* A poststop hook's failure is a warning: the container is gone all the same. */
+	if (ret == 0 && container_run_hooks(c, HOOK_POSTSTOP, &warning) < 0)
+		cli_error_report(warning);
 out:
 	close(lock_fd);
 	container_free(c);

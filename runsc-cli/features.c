@@ -32,6 +32,9 @@ int cmd_features(struct global_flags *g, int argc, char **argv, struct cli_error
 	static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
 						  "pid",    "user", "uts",   NULL };
 	static const char *const none[] = { NULL };
+	static const char *const hooks[] = { "prestart",	"createRuntime", "createContainer",
+					     "startContainer", "poststart",	 "poststop",
+					     NULL };
 	json_object *o, *lnx, *cg, *ann;
 	const char *text;
 	int ch;
@@ -48,15 +51,15 @@ int cmd_features(struct global_flags *g, int argc, char **argv, struct cli_error
 	o = json_object_new_object();
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string(OCI_VERSION));
-	/* Hooks are not run yet, mount options not interpreted, seccomp profiles not enforced. */
-	json_object_object_add(o, "hooks", strings(none));
+	/* Hooks run on the host; mount options are not interpreted, seccomp not enforced. */
+	json_object_object_add(o, "hooks", strings(hooks));
 	json_object_object_add(o, "mountOptions", strings(none));
 	lnx = json_object_new_object();
 	json_object_object_add(lnx, "namespaces", strings(namespaces));
 	json_object_object_add(lnx, "capabilities", strings(bundle_capability_names));
 	cg = json_object_new_object();
-	json_object_object_add(cg, "v1", json_object_new_boolean(false));
-	json_object_object_add(cg, "v2", json_object_new_boolean(false));
+	json_object_object_add(cg, "v1", json_object_new_boolean(true));
+	json_object_object_add(cg, "v2", json_object_new_boolean(true));
 	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
 	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
 	json_object_object_add(lnx, "cgroup", cg);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "runsc-cli/cgroup.h"
 #include "runsc-cli/container.h"
 #include "runsc-cli/control_client.h"
+#include "runsc-cli/hooks.h"
 #include "runsc-cli/sandbox.h"
 #include "sentry/kernel/task.h"
 
@@ -107,7 +109,8 @@ static int make_config(struct global_flags *g, const struct bundle *b, const str
 	cfg->readonly_root = b->root_readonly;
 	cfg->platform = g->platform;
 	cfg->strace = g->strace;
-	cfg->wait_for_start = o->mode == LAUNCH_CREATE;
+	/* Even run holds the guest back: startContainer hooks come before it runs. */
+	cfg->wait_for_start = true;
 	cfg->control_fd = cfg->ready_fd = cfg->debug_fd = -1;
 	*rlimits = calloc(b->process.n_rlimits + 1, sizeof(**rlimits));
 	if (!*rlimits)
@@ -160,6 +163,9 @@ static void __attribute__((noreturn)) root_process(const char *rootfs, const cha
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != creator)
 		_exit(1);
+	/* Out of the caller's session: a terminal's ^C is runsc run's to forward to the guest,
+	 * not a signal that takes the sandbox down. */
+	setsid();
 	proctitle_set("runsc-sandbox");
 	/* In the cgroup before the gofer and the sentry are born: they and the stubs inherit it. */
 	if (cgroup_enter(cgroup, &err) < 0 || sandbox_start(&sb, rootfs, cfg, &err) < 0) {
@@ -212,38 +218,106 @@ static int wait_child(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
-static volatile pid_t forward_pid;
-
-static void forward_signal(int sig)
+/*
+ * runc run's behaviour: signals to runsc go to the guest's init (through the control
+ * channel), until the root process exits. Its status, 128+N for signal N.
+ */
+static int forward_signals_until_exit(const char *dir, pid_t root)
 {
-	if (forward_pid > 0)
-		kill(forward_pid, sig);
+	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct timespec tick = { 1, 0 };
+	struct cli_error *ignored;
+	char request[32];
+	sigset_t set;
+	int status, sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(&set, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* SIGCHLD may have come before the mask: waitpid is asked on every turn. */
+	while (waitpid(root, &status, WNOHANG) == 0) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig <= 0 || sig == SIGCHLD)
+			continue;
+		ignored = NULL;
+		/* A guest on its way out may not answer: the next turn sees it gone. */
+		snprintf(request, sizeof(request), "signal %d", sig);
+		control_request(dir, request, NULL, &ignored);
+		cli_error_free(ignored);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* run in the foreground: the container ends, its record goes, its status is runsc's. */
-static int wait_foreground(const char *dir, const char *cgroup, pid_t root)
+/*
+ * run in the foreground: the container ends, its record goes (poststop hooks run, as runc's
+ * destroy runs them), its status is runsc's.
+ */
+static int wait_foreground(const struct container *c, pid_t root)
 {
-	struct cli_error *err = NULL;
-	struct sigaction sa;
+	struct cli_error *err = NULL, *warning = NULL;
 	int code, lock_fd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward_signal;
-	forward_pid = root;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	code = wait_child(root);
-	forward_pid = 0;
-	lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	code = forward_signals_until_exit(c->dir, root);
+	lock_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock_fd >= 0)
 		flock(lock_fd, LOCK_EX);
 	/* The sentry and the gofer die with the root process: the cgroup empties. */
-	if (cgroup_destroy(cgroup, &err) < 0 || container_remove_dir(dir, &err) < 0)
+	if (cgroup_destroy(c->cgroup, &err) < 0 || container_remove_dir(c->dir, &err) < 0)
 		cli_error_report(err);
+	if (container_run_hooks(c, HOOK_POSTSTOP, &warning) < 0)
+		cli_error_report(warning);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return code;
+}
+
+int container_run_hooks(const struct container *c, enum hook_kind kind, struct cli_error **err)
+{
+	struct oci_hook *list;
+	json_object *state;
+	size_t n;
+	int r;
+
+	if (container_hooks(c, kind, &list, &n, err) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	state = container_state_json(c, false);
+	if (!state) {
+		hooks_free_list(list, n);
+		return cli_error(err, 1, "out of memory");
+	}
+	r = hooks_run(list, n, kind,
+		      json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE),
+		      err);
+	json_object_put(state);
+	hooks_free_list(list, n);
+	return r;
+}
+
+int container_start(struct container *c, struct cli_error **err)
+{
+	struct cli_error *warning = NULL;
+	char *running = strdup("running");
+
+	if (!running)
+		return cli_error(err, 1, "out of memory");
+	if (container_run_hooks(c, HOOK_START_CONTAINER, err) < 0 ||
+	    control_request(c->dir, "start", NULL, err) < 0) {
+		free(running);
+		return -1;
+	}
+	free(c->status);
+	c->status = running;
+	if (container_save(c, err) < 0)
+		return -1;
+	if (container_run_hooks(c, HOOK_POSTSTART, &warning) < 0)
+		cli_error_report(warning);
+	return 0;
 }
 
 int container_launch(struct global_flags *g, const struct launch_opts *o, struct cli_error **err)
@@ -280,7 +354,8 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		cli_error(err, 1, "out of memory");
 		goto remove;
 	}
-	if (cgroup_create(cgroup, &b->resources, err) < 0) {
+	if (container_note_cgroup(dir, cgroup, err) < 0 ||
+	    cgroup_create(cgroup, &b->resources, err) < 0) {
 		free(steal_pointer(&cgroup));
 		goto remove;
 	}
@@ -328,16 +403,20 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 	c.bundle = b->dir;
 	c.rootfs = b->rootfs;
 	c.created = container_timestamp();
-	c.status = o->mode == LAUNCH_CREATE ? "created" : "running";
+	c.status = strdup("created");
 	c.annotations = b->annotations;
 	c.cgroup = cgroup;
-	if (!c.created || host_process_get(root, &c.sandbox) < 0 ||
+	c.hooks = b->hooks_json;
+	if (!c.created || !c.status || host_process_get(root, &c.sandbox) < 0 ||
 	    host_process_get(msg.sentry, &c.sentry) < 0 ||
 	    host_process_get(msg.gofer, &c.gofer) < 0) {
 		cli_error(err, 1, "the sandbox ended while it was being created");
 		goto kill_root;
 	}
-	if (container_save(&c, err) < 0)
+	if (container_save(&c, err) < 0 ||
+	    container_run_hooks(&c, HOOK_PRESTART, err) < 0 ||
+	    container_run_hooks(&c, HOOK_CREATE_RUNTIME, err) < 0 ||
+	    container_run_hooks(&c, HOOK_CREATE_CONTAINER, err) < 0)
 		goto kill_root;
 	if (o->pid_file && write_pid_file(o->pid_file, root, err) < 0)
 		goto kill_root;
@@ -345,9 +424,12 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		cli_error(err, 1, "the sandbox ended while it was being created");
 		goto kill_root;
 	}
+	/* run: a container that cannot start is not left behind. */
+	if (o->mode != LAUNCH_CREATE && container_start(&c, err) < 0)
+		goto kill_root;
 	close(lock_fd);
 	lock_fd = -1;
-	ret = o->mode == LAUNCH_FOREGROUND ? wait_foreground(dir, cgroup, root) : 0;
+	ret = o->mode == LAUNCH_FOREGROUND ? wait_foreground(&c, root) : 0;
 	goto out;
 
 kill_root:
@@ -360,6 +442,7 @@ remove:
 		container_remove_dir(dir, err);
 out:
 	free(c.created);
+	free(c.status);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	for (int i = 0; i < 2; i++) {

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "runsc-cli/bundle.h"
+#include "runsc-cli/container.h"
 #include "runsc-cli/error.h"
 #include "runsc-cli/flags.h"
 
@@ -32,5 +34,18 @@ struct launch_opts {
  */
 int container_launch(struct global_flags *g, const struct launch_opts *o,
 		     struct cli_error **err);
+
+/*
+ * Runs c's hooks of one kind (from its record) with c's OCI state on their stdin, as runc
+ * does. 0, or -1 with *err naming the hook that failed.
+ */
+int container_run_hooks(const struct container *c, enum hook_kind kind, struct cli_error **err);
+
+/*
+ * Lets a created container's guest run (runsc start, and run): startContainer hooks, "start"
+ * to the sentry, the record says running, then poststart hooks, whose failure is reported
+ * as a warning only (the container runs on, as runc's). The caller holds c's lock.
+ */
+int container_start(struct container *c, struct cli_error **err);
 
 #endif

@@ -127,8 +127,12 @@ int sandbox_start(struct sandbox *sb, const char *root, struct sentry_config *cf
 	sentry_pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
 					 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
 			     0, 0, 0, 0);
-	if (sentry_pid == 0)
+	if (sentry_pid == 0) {
+		/* Only runsc's ends: so that runsc's death is an EOF or EPIPE to the sentry. */
+		close(to_sentry[1]);
+		close(from_sentry[0]);
 		sentry_main(cfg);
+	}
 	close(sv[0]);
 	close(to_sentry[0]);
 	close(from_sentry[1]);

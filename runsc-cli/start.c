@@ -7,7 +7,7 @@
 
 #include "runsc-cli/commands.h"
 #include "runsc-cli/container.h"
-#include "runsc-cli/control_client.h"
+#include "runsc-cli/launch.h"
 
 static const char usage[] = "runsc start ID";
 
@@ -33,14 +33,8 @@ int cmd_start(struct global_flags *g, int argc, char **argv, struct cli_error **
 		cli_error(err, 1, "cannot start a container that has stopped");
 	else if (strcmp(status, "created"))
 		cli_error(err, 1, "cannot start an already %s container", status);
-	else if (control_request(c->dir, "start", NULL, err) == 0) {
-		free(c->status);
-		c->status = strdup("running");
-		if (!c->status)
-			cli_error(err, 1, "out of memory");
-		else
-			ret = container_save(c, err);
-	}
+	else
+		ret = container_start(c, err);
 	close(lock_fd);
 	container_free(c);
 	return ret;

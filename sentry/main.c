@@ -55,6 +55,9 @@ static void enter_empty_root(const struct sentry_config *cfg)
 	close(cfg->sync_in);
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		die(125, "sentry: cannot become root of its user namespace: %s", strerror(errno));
+	/* A change of credentials clears the parent-death signal: set it again. If the parent
+	 * died before this, the write to sync_out below fails (runsc holds its only reader). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (chroot(cfg->empty_root) < 0 || chdir("/") < 0)
 		die(125, "sentry: cannot enter its empty root %s: %s", cfg->empty_root,
 		    strerror(errno));

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lib/util.h"
+#include "sentry/fs/anon/anon.h"
 #include "sentry/fs/socket/socket.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
@@ -71,6 +72,14 @@ static int sockfd_get(struct task *t, int fd, struct file **fp, struct socket **
 static bool file_nonblock(struct file *f)
 {
 	return file_flags(f) & O_NONBLOCK;
+}
+
+/* After a send or receive, as vfs_readv/vfs_writev do: the file's EPOLLET items may fire
+ * again. */
+static void rearm(struct file *f)
+{
+	if (__atomic_load_n(&f->ep_links, __ATOMIC_ACQUIRE))
+		eventpoll_rearm_file(f);
 }
 
 /* Linux's move_addr_to_kernel: at most a sockaddr_storage. */
@@ -563,6 +572,7 @@ SYSCALL_DEFINE(sendto)
 	}
 	if (res == 0)
 		res = s->ops->sendmsg(s, &m, len);
+	rearm(f);
 	free(iov);
 	file_put(f);
 	return res;
@@ -576,6 +586,7 @@ SYSCALL_DEFINE(sendmsg)
 	if (r < 0)
 		return r;
 	long res = do_sendmsg(t, f, s, a[1], (int)a[2]);
+	rearm(f);
 	file_put(f);
 	return res;
 }
@@ -601,6 +612,7 @@ SYSCALL_DEFINE(sendmmsg)
 			break;
 		}
 	}
+	rearm(f);
 	file_put(f);
 	return done ? (long)done : res;
 }
@@ -674,6 +686,7 @@ SYSCALL_DEFINE(recvfrom)
 	m.iov = iov;
 	if (res == 0)
 		res = s->ops->recvmsg(s, &m, len);
+	rearm(f);
 	sock_msg_drop_files(&m); /* recvfrom has no room for them: closed, as Linux does */
 	free(iov);
 	file_put(f);
@@ -693,6 +706,7 @@ SYSCALL_DEFINE(recvmsg)
 	if (r < 0)
 		return r;
 	long res = do_recvmsg(t, f, s, a[1], (int)a[2]);
+	rearm(f);
 	file_put(f);
 	return res;
 }
@@ -748,6 +762,7 @@ SYSCALL_DEFINE(recvmmsg)
 			}
 		}
 	}
+	rearm(f);
 	file_put(f);
 	if (timed) {
 		struct timespec now, left = { 0, 0 };

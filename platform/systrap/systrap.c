@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -58,9 +59,14 @@ struct platform_as {
 
 uint32_t systrap_flags;
 static int systrap_memfd = -1;
-static struct systrap_bpf stub_bpf;
-/* The stub's own filter: built once here, since the stub's child side may not allocate. */
+static struct systrap_bpf stub_bpf, fork_bpf;
+/* The stubs' filter (the template's, which they inherit): built once here, since the cloned
+ * child may not allocate. */
 static struct sock_fprog stub_filter;
+/* The template: a stub that never runs guest code, forked to make the others (SYSTRAP_ST_FORK).
+ * Started by the first as_new; template_lock guards it (a leaf lock). */
+static pthread_mutex_t template_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct platform_as *template;
 static uint32_t spin_loops;    /* pause loops for SPIN_NS */
 static uint32_t spin_yields;   /* sched_yield calls after them */
 static uint64_t guest_sigmask; /* the host signal mask while guest code runs */
@@ -175,12 +181,43 @@ static int build_stub_filter(int memfd)
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_sched_yield, SYSTRAP_BPF_ALLOW, 0);
+	/* The template's fork, and the new stub's own filter, which forbids both again. */
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
+	systrap_bpf_load_arg(b, 0, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, CLONE_PARENT | SIGCHLD, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_load_arg(b, 0, true);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, SYSTRAP_BPF_ALLOW, SYSTRAP_BPF_KILL);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 4);
+	systrap_bpf_load_arg(b, 0, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_load_arg(b, 1, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, SYSTRAP_BPF_ALLOW, SYSTRAP_BPF_KILL);
 	systrap_arch_filter_allow(b);
 	/* Anything else falls through to KILL, the first verdict. */
 	if ((err = bpf_finish(b)) < 0)
 		return err;
 	stub_filter.filter = b->insn;
 	stub_filter.len = b->len;
+
+	/* What each forked stub adds: no more clone or seccomp from the stub's code. */
+	b = &fork_bpf;
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, systrap_arch_audit, 0, SYSTRAP_BPF_ALLOW);
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer) + 4);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, code >> 32, 0, SYSTRAP_BPF_ALLOW);
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer));
+	systrap_bpf_jump(b, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)code, 0, SYSTRAP_BPF_ALLOW);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, SYSTRAP_BPF_KILL, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, SYSTRAP_BPF_KILL,
+			 SYSTRAP_BPF_ALLOW);
+	if ((err = bpf_finish(b)) < 0)
+		return err;
+	if (b->len > SYSTRAP_CTX_FILTER_MAX)
+		return -E2BIG;
 	return 0;
 }
 
@@ -337,7 +374,11 @@ static long stub_request(struct platform_as *as, long nr, uint64_t a0, uint64_t 
 	return ret < 0 && ret >= -4095 ? ret : 0;
 }
 
-/* Raw syscalls only: the child of a multithreaded process may not touch libc's locks. */
+/*
+ * The template's setup (raw syscalls only: the child of a multithreaded process may not touch
+ * libc's locks). No PR_SET_PDEATHSIG: it would fire when the task thread that happened to start
+ * the template exits; the sentry is PID 1 of its PID namespace, and every stub dies with it.
+ */
 static void __attribute__((noreturn)) stub_child(const struct platform_as *as)
 {
 	const uint64_t code = ARCH_STUB_ADDR, slot = as->slot.addr;
@@ -352,7 +393,6 @@ static void __attribute__((noreturn)) stub_child(const struct platform_as *as)
 	if (__rseq_size > 0)
 		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
 			__rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
-	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"runsc-stub", 0, 0, 0);
 	if (memfd > 0)
 		syscall(SYS_close_range, 0, memfd - 1, 0);
@@ -402,18 +442,18 @@ static void as_free(struct platform_as *as)
 	free(as);
 }
 
-static int systrap_as_new(struct platform_as **out)
+/* A new address space's memory and context, its stub not started yet. */
+static struct platform_as *as_alloc(void)
 {
 	struct platform_as *as = calloc(1, sizeof(*as));
 	struct systrap_ctx *c;
-	int err;
 
 	if (!as)
-		return -ENOMEM;
+		return NULL;
 	as->mem = mobj_new(SYSTRAP_SLOT_SIZE);
 	if (!as->mem) {
 		free(as);
-		return -ENOMEM;
+		return NULL;
 	}
 	as->slot.mem = mobj_ptr(as->mem, 0);
 	as->slot.addr = ARCH_STUB_ADDR + SYSTRAP_SLOT_SIZE;
@@ -425,8 +465,32 @@ static int systrap_as_new(struct platform_as **out)
 	c->flags = systrap_flags;
 	c->guest_end = ARCH_STUB_ADDR;
 	c->cur_tls[0] = c->cur_tls[1] = ~0ULL;
+	c->filter_len = fork_bpf.len;
+	memcpy(c->filter, fork_bpf.insn, fork_bpf.len * sizeof(fork_bpf.insn[0]));
 	as->uc = c->uc = systrap_arch_init_frame(&as->slot, guest_sigmask);
+	return as;
+}
 
+/* Waits for a new stub's "ready". */
+static int wait_ready(struct platform_as *as)
+{
+	int err = wait_stub(as, SYSTRAP_ST_RUN);
+
+	if (err < 0 || as_ctx(as)->signo != 0) {
+		log_warn("systrap: stub %d did not start", as->pid);
+		return err < 0 ? err : -ECHILD;
+	}
+	return 0;
+}
+
+/* The template, by a raw clone of this thread: the one stub whose start copies the sentry. */
+static int template_start(struct platform_as **out)
+{
+	struct platform_as *as = as_alloc();
+	int err;
+
+	if (!as)
+		return -ENOMEM;
 	as->pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (as->pid < 0) {
 		err = -errno;
@@ -436,12 +500,59 @@ static int systrap_as_new(struct platform_as **out)
 	}
 	if (as->pid == 0)
 		stub_child(as);
-	if ((err = wait_stub(as, SYSTRAP_ST_RUN)) < 0 || c->signo != 0) {
-		log_warn("systrap: stub %d did not start", as->pid);
+	if ((err = wait_ready(as)) < 0) {
 		as_free(as);
-		return err < 0 ? err : -ECHILD;
+		return err;
 	}
-	log_debug("systrap: stub %d ready (cpu %d)", as->pid, (int)c->rseq[1]);
+	log_debug("systrap: template stub %d ready", as->pid);
+	*out = as;
+	return 0;
+}
+
+/* Makes the template fork as's stub: 0, a negative errno from clone, or -ESRCH/-EIO when the
+ * template itself is gone or broken. */
+static int template_fork(struct platform_as *t, struct platform_as *as)
+{
+	struct systrap_ctx *c = as_ctx(t);
+	long pid;
+	int err;
+
+	c->req_args[0] = as->mem->off;
+	c->req_args[1] = systrap_memfd;
+	post(t, SYSTRAP_ST_FORK);
+	if ((err = wait_stub(t, SYSTRAP_ST_FORK)) < 0)
+		return err;
+	pid = __atomic_load_n(&c->req_ret, __ATOMIC_RELAXED);
+	if (pid <= 0)
+		return pid < 0 && pid >= -4095 ? (int)pid : -EIO;
+	as->pid = pid;
+	return 0;
+}
+
+static int systrap_as_new(struct platform_as **out)
+{
+	struct platform_as *as = as_alloc();
+	int err = 0;
+
+	if (!as)
+		return -ENOMEM;
+	pthread_mutex_lock(&template_lock);
+	/* A template killed from outside is replaced, once. */
+	for (int tries = 0; tries < 2; tries++) {
+		if (!template && (err = template_start(&template)) < 0)
+			break;
+		err = template_fork(template, as);
+		if (err != -ESRCH && err != -EIO)
+			break;
+		as_free(template);
+		template = NULL;
+	}
+	pthread_mutex_unlock(&template_lock);
+	if (err < 0 || (err = wait_ready(as)) < 0) {
+		as_free(as);
+		return err;
+	}
+	log_debug("systrap: stub %d ready (cpu %d)", as->pid, (int)as_ctx(as)->rseq[1]);
 	*out = as;
 	return 0;
 }

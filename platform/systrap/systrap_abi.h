@@ -20,6 +20,13 @@
 #define SYSTRAP_ST_RUN 1     /* sentry -> stub: resume the guest with the frame's registers */
 #define SYSTRAP_ST_EVENT 2   /* stub -> sentry: an event is in the context; the stub waits */
 #define SYSTRAP_ST_REQUEST 3 /* sentry -> stub: make the syscall in req, then post an event */
+/*
+ * sentry -> the template stub: fork a new stub (CLONE_PARENT: the sentry's child), which puts
+ * the slot at memory-file offset req_args[0] (fd req_args[1]) in place of the template's,
+ * installs the filter found there and posts its "ready" in it; the template's event carries
+ * the new pid in req_ret.
+ */
+#define SYSTRAP_ST_FORK 4
 /* Or'ed into the state by the side that goes to sleep on it: the other side must wake it. */
 #define SYSTRAP_ST_WAITING 0x100
 
@@ -39,9 +46,12 @@
 #define SYSTRAP_CTX_REQ_ARGS 88
 #define SYSTRAP_CTX_REQ_RET 136
 #define SYSTRAP_CTX_SENTRY_CPU 144
+#define SYSTRAP_CTX_FILTER_LEN 148
 #define SYSTRAP_CTX_RSEQ 192
 /* rseq's cpu_id: the CPU the kernel last ran the stub thread on. */
 #define SYSTRAP_CTX_STUB_CPU (SYSTRAP_CTX_RSEQ + 4)
+#define SYSTRAP_CTX_FILTER 224
+#define SYSTRAP_CTX_FILTER_MAX 32
 
 /* ctx.flags: the stub reads and writes the thread pointers with instructions (x86 FSGSBASE)
  * rather than a syscall. */
@@ -71,10 +81,12 @@ struct systrap_ctx {
 	uint64_t req_args[6];
 	int64_t req_ret;
 	uint32_t sentry_cpu; /* the CPU the sentry last posted from: no spinning against it */
-	uint32_t pad[11];
+	uint32_t filter_len; /* SYSTRAP_ST_FORK: the new stub's own filter, in filter below */
+	uint32_t pad[10];
 	/* The stub thread's rseq area (struct rseq, 32-byte aligned): the kernel keeps its cpu_id
 	 * current, for the same purpose. */
 	uint32_t rseq[8] __attribute__((aligned(32)));
+	uint64_t filter[SYSTRAP_CTX_FILTER_MAX]; /* struct sock_filter */
 };
 
 _Static_assert(offsetof(struct systrap_ctx, state) == SYSTRAP_CTX_STATE, "ctx layout");
@@ -93,6 +105,8 @@ _Static_assert(offsetof(struct systrap_ctx, req_args) == SYSTRAP_CTX_REQ_ARGS, "
 _Static_assert(offsetof(struct systrap_ctx, req_ret) == SYSTRAP_CTX_REQ_RET, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, sentry_cpu) == SYSTRAP_CTX_SENTRY_CPU, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, rseq) == SYSTRAP_CTX_RSEQ, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, filter_len) == SYSTRAP_CTX_FILTER_LEN, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, filter) == SYSTRAP_CTX_FILTER, "ctx layout");
 _Static_assert(sizeof(struct systrap_ctx) <= SYSTRAP_CTX_SIZE, "ctx size");
 #endif
 

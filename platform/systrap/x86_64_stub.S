@@ -10,6 +10,11 @@
 #define ARCH_SET_FS 0x1002
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
+#define CLONE_PARENT 0x8000
+#define SIGCHLD 17
+#define PROT_RW 3
+#define MAP_SHARED_FIXED 0x11
+#define SECCOMP_SET_MODE_FILTER 1
 
 /* r12 holds the thread's context (its slot) throughout; syscalls clobber only rax, rcx, r11. */
 #define CTX(field) SYSTRAP_CTX_##field(%r12)
@@ -114,6 +119,8 @@ dispatch:
 	je resume
 	cmp $SYSTRAP_ST_REQUEST, %edx
 	je request
+	cmp $SYSTRAP_ST_FORK, %edx
+	je fork
 	cmp $SYSTRAP_ST_EVENT, %eax
 	je sleep
 	/* EVENT|WAITING, or whatever the guest wrote there: sleep while it stays so. */
@@ -137,6 +144,52 @@ request:
 	mov CTX_AT(REQ_ARGS, 40), %r9
 	syscall
 	mov %rax, CTX(REQ_RET)
+	jmp post_event
+
+/*
+ * The template's request: a new stub, a copy of this tiny process (a fork of the sentry would
+ * copy, then tear down, the sentry's address space). The copy swaps in its own slot at the
+ * same address (r12 and the stack stay valid), forbids itself the clone and seccomp that only
+ * this path needs, and reports ready in its new slot.
+ */
+fork:
+	mov $__NR_clone, %eax
+	mov $(CLONE_PARENT | SIGCHLD), %edi
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	syscall
+	test %rax, %rax
+	jz new_stub
+	mov %rax, CTX(REQ_RET)
+	jmp post_event
+new_stub:
+	mov CTX(REQ_ARGS), %r9
+	mov CTX_AT(REQ_ARGS, 8), %r8
+	mov %r12, %rdi
+	mov $SYSTRAP_SLOT_SIZE, %esi
+	mov $PROT_RW, %edx
+	mov $MAP_SHARED_FIXED, %r10d
+	mov $__NR_mmap, %eax
+	syscall
+	cmp %rax, %r12
+	jne fail
+	/* struct sock_fprog { unsigned short len; struct sock_filter *filter; } on the stack */
+	sub $16, %rsp
+	mov CTX(FILTER_LEN), %eax
+	mov %ax, (%rsp)
+	lea CTX(FILTER), %rax
+	mov %rax, 8(%rsp)
+	mov $SECCOMP_SET_MODE_FILTER, %edi
+	xor %esi, %esi
+	mov %rsp, %rdx
+	mov $__NR_seccomp, %eax
+	syscall
+	add $16, %rsp
+	test %rax, %rax
+	jnz fail
+	movl $0, CTX(SIGNO)
 	jmp post_event
 
 /* Back to the guest: its thread pointers, then rt_sigreturn from the frame the sentry wrote. */

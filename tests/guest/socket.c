@@ -1,6 +1,5 @@
-/* Guest test: Unix-domain sockets — socketpair (stream, dgram, seqpacket), path and abstract
- * names, listen/connect/accept across fork, SCM_RIGHTS and SCM_CREDENTIALS, shutdown, EPIPE and
- * SIGPIPE, non-blocking calls, poll readiness, socket options and the errnos of bad calls. */
+/* Guest test: Unix-domain sockets — pairs, path and abstract names, accept across fork, SCM_RIGHTS
+ * and SCM_CREDENTIALS, shutdown, EPIPE/SIGPIPE, EAGAIN, poll, options, and bad calls' errnos. */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/select.h>
@@ -1064,6 +1064,169 @@ static void misc_errors(void)
 	close(sv[1]);
 }
 
+/* Megabytes through a socketpair across fork: blocking writes and reads, nothing lost. */
+static void bulk_transfer(void)
+{
+	int sv[2];
+	static char buf[100000];
+
+	pair(SOCK_STREAM, sv);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		for (int i = 0; i < 40; i++) {
+			for (size_t k = 0; k < sizeof(buf); k++)
+				buf[k] = (char)(k * 7 + (size_t)i);
+			size_t off = 0;
+			while (off < sizeof(buf)) {
+				ssize_t w = write(sv[1], buf + off, sizeof(buf) - off);
+				if (w <= 0)
+					_exit(1);
+				off += (size_t)w;
+			}
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	unsigned long sum = 0, total = 0;
+	ssize_t n;
+	while ((n = read(sv[0], buf, 65536)) > 0) {
+		for (ssize_t k = 0; k < n; k++)
+			sum = sum * 31 + (unsigned char)buf[k];
+		total += (unsigned long)n;
+	}
+	printf("bulk_total: %lu\n", total);
+	printf("bulk_sum: %lx\n", sum);
+	printf("bulk_writer: %s\n", wait_str(pid));
+	close(sv[0]);
+}
+
+static void mmsg(void)
+{
+	int sv[2];
+	char b[3][8];
+
+	pair(SOCK_DGRAM, sv);
+	struct mmsghdr out[3];
+	struct iovec ov[3] = { { "a", 1 }, { "bb", 2 }, { "ccc", 3 } };
+	memset(out, 0, sizeof(out));
+	for (int i = 0; i < 3; i++) {
+		out[i].msg_hdr.msg_iov = &ov[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+	}
+	report_long("sendmmsg", sendmmsg(sv[0], out, 3, 0));
+	printf("sendmmsg_lens: %u %u %u\n", out[0].msg_len, out[1].msg_len, out[2].msg_len);
+	struct mmsghdr in[4];
+	struct iovec iv[4] = { { b[0], 8 }, { b[1], 8 }, { b[2], 8 }, { b[2], 8 } };
+	memset(in, 0, sizeof(in));
+	for (int i = 0; i < 4; i++) {
+		in[i].msg_hdr.msg_iov = &iv[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+	}
+	report_long("recvmmsg", recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL));
+	printf("recvmmsg_lens: %u %u %u %.3s\n", in[0].msg_len, in[1].msg_len, in[2].msg_len, b[2]);
+	report_err("recvmmsg_empty", recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal ends a blocked recv with EINTR, or restarts it with SA_RESTART unless a receive
+ * timeout is set (Linux's sock_intr_errno). */
+static void interrupted(void)
+{
+	int sv[2];
+	char buf[8];
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+
+	pair(SOCK_STREAM, sv);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	report_err("recv_interrupted", recv(sv[0], buf, sizeof(buf), 0));
+
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(200 * 1000);
+		_exit(write(sv[1], "late", 4) == 4 ? 0 : 1);
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+	report_recv("recv_restarted", sv[0], sizeof(buf), 0);
+	printf("late_writer: %s\n", wait_str(pid));
+
+	struct timeval tv = { 5, 0 };
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setitimer(ITIMER_REAL, &it, NULL);
+	report_err("recv_timeo_interrupted", recv(sv[0], buf, sizeof(buf), 0));
+	signal(SIGALRM, SIG_DFL);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Credentials and rights in one message: SCM_CREDENTIALS comes first. */
+static void creds_and_rights(void)
+{
+	int sv[2], p[2];
+	char ctl[256], data[8];
+
+	pair(SOCK_DGRAM, sv);
+	if (pipe(p) != 0)
+		die("pipe");
+	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+	send_fds(sv[0], &p[0], 1, "both");
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl) };
+	ssize_t r = recvmsg(sv[1], &mh, 0);
+	printf("both_recv: %zd controllen=%zu\n", r, (size_t)mh.msg_controllen);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		printf("both_cmsg: %s len=%zu\n", cm->cmsg_type == SCM_CREDENTIALS ? "creds" :
+						  cm->cmsg_type == SCM_RIGHTS	   ? "rights" :
+										     "other",
+		       (size_t)cm->cmsg_len);
+		if (cm->cmsg_type == SCM_RIGHTS) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+			close(fd);
+		}
+	}
+	/* Room for the credentials only: the rights are cut. */
+	send_fds(sv[0], &p[0], 1, "cut");
+	mh.msg_controllen = CMSG_SPACE(sizeof(struct ucred));
+	r = recvmsg(sv[1], &mh, 0);
+	printf("creds_only_room: %zd ctrunc=%d controllen=%zu\n", r, (mh.msg_flags & MSG_CTRUNC) != 0,
+	       (size_t)mh.msg_controllen);
+	/* Less than the credentials need: a cut message. */
+	send(sv[0], "x", 1, 0);
+	mh.msg_controllen = sizeof(struct cmsghdr) + 4;
+	r = recvmsg(sv[1], &mh, 0);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	printf("creds_cut: %zd ctrunc=%d controllen=%zu cmsg_len=%zu\n", r,
+	       (mh.msg_flags & MSG_CTRUNC) != 0, (size_t)mh.msg_controllen,
+	       cm ? (size_t)cm->cmsg_len : 0);
+	/* A peer without SO_PASSCRED writing before the receiver asked: no credentials kept. */
+	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &(int){ 0 }, sizeof(int));
+	send(sv[0], "y", 1, 0);
+	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+	mh.msg_controllen = sizeof(ctl);
+	r = recvmsg(sv[1], &mh, 0);
+	cm = CMSG_FIRSTHDR(&mh);
+	struct ucred uc = { -1, 0, 0 };
+	if (cm && cm->cmsg_type == SCM_CREDENTIALS)
+		memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+	printf("creds_missing: %zd %d %u %u\n", r, uc.pid, uc.uid, uc.gid);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	guest_init();
@@ -1080,6 +1243,10 @@ int main(void)
 	poll_and_epoll();
 	options();
 	misc_errors();
+	bulk_transfer();
+	mmsg();
+	interrupted();
+	creds_and_rights();
 	scratch_done();
 	return 0;
 }

@@ -239,6 +239,26 @@ if t_selected oci/writable_root_writes_stay_inside; then
 		t_pass oci/writes_not_on_host
 fi
 
+# Signals to runsc run go to the guest's init, as runc run forwards them.
+if t_selected oci/run_forwards_signals; then
+	write_config sh -c 'trap "echo got TERM; exit 5" TERM; echo ready; while :; do sleep 0.05; done'
+	oci run --bundle "$BUNDLE" "${C}fwd" </dev/null >"$T_TMP/fwd.out" 2>"$T_TMP/fwd.err" &
+	bg=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -qs ready "$T_TMP/fwd.out" && break
+		sleep 0.05
+	done
+	# The timeout's child is runsc.
+	kill -TERM "$(pgrep -P "$bg" | head -1)"
+	wait "$bg"
+	st=$?
+	if [[ $st == 5 && $(cat "$T_TMP/fwd.out") == $'ready\ngot TERM' ]]; then
+		t_pass oci/run_forwards_signals
+	else
+		t_fail oci/run_forwards_signals "exit $st, output: $(cat "$T_TMP/fwd.out") $(cat "$T_TMP/fwd.err")"
+	fi
+fi
+
 write_config /bin/no-such-program
 bad_input oci/run_missing_program "no-such-program" run --bundle "$BUNDLE" ${C}missing
 if t_selected oci/run_missing_program_127; then
@@ -465,6 +485,28 @@ if t_selected oci/features; then
 	fi
 fi
 
+# Hooks run on the host with the state on stdin, at runc's points; a failing one fails create.
+if t_selected oci/hooks; then
+	hook=$T_TMP/hook.sh
+	printf '#!/bin/sh\nstatus=$(sed -n "s/.*\\"status\\":\\"\\\\([a-z]*\\\\)\\".*/\\\\1/p")\necho "$1 $status" >>%s\n' "$T_TMP/hooks.log" >"$hook"
+	chmod +x "$hook"
+	: >"$T_TMP/hooks.log"
+	write_config sh -c "echo guest; sleep 0.5"
+	h() { printf '{"path": "%s", "args": ["hook", "%s"]}' "$hook" "$1"; }
+	edit_config -e "s|\"hostname\": \"runc\",|\"hostname\": \"runc\", \"hooks\": {\"prestart\": [$(h prestart)], \"createRuntime\": [$(h createRuntime)], \"createContainer\": [$(h createContainer)], \"startContainer\": [$(h startContainer)], \"poststart\": [$(h poststart)], \"poststop\": [$(h poststop)]},|"
+	oci run --bundle "$BUNDLE" "${C}hooks" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
+	st=$?
+	want=$'prestart created\ncreateRuntime created\ncreateContainer created\nstartContainer created\npoststart running\npoststop stopped'
+	if [[ $st == 0 && $(cat "$T_TMP/hooks.log") == "$want" && $(cat "$T_TMP/out") == guest ]]; then
+		t_pass oci/hooks
+	else
+		t_fail oci/hooks "exit $st; hooks ran:"$'\n'"$(cat "$T_TMP/hooks.log")"$'\n'"stderr: $(cat "$T_TMP/err")"
+	fi
+	write_config true
+	edit_config -e 's|"hostname": "runc",|"hostname": "runc", "hooks": {"createRuntime": [{"path": "/bin/false"}]},|'
+	bad_input oci/hook_failure_fails_create "createRuntime\[0\] (/bin/false) exited with status 1" create --bundle "$BUNDLE" "${C}hookfail"
+fi
+
 # ---- bad input: one line naming what is wrong, a non-zero exit, nothing left ----
 
 write_config true
@@ -513,6 +555,30 @@ if t_selected oci/create_existing_id; then
 	oci create --bundle "$BUNDLE" ${C}dup </dev/null >/dev/null 2>&1
 	bad_input oci/create_existing_id "already exists" create --bundle "$BUNDLE" ${C}dup
 	oci delete --force ${C}dup >/dev/null 2>&1
+fi
+
+# runsc create killed at any moment: never a sandbox without a record; delete clears the rest.
+if t_selected oci/create_killed_midway; then
+	pids_before=$(runsc_pids)
+	host_snapshot >"$T_TMP/snap"
+	write_config sleep 100
+	for ((i = 0; i < 12; i++)); do
+		oci create --bundle "$BUNDLE" "${C}k$i" </dev/null >/dev/null 2>&1 &
+		sleep "0.0$((i % 6))"
+		kill -KILL "$(pgrep -P $! | head -1)" 2>/dev/null
+		wait
+	done
+	msg=
+	for ((i = 0; i < 12; i++)); do
+		oci delete --force "${C}k$i" >/dev/null 2>&1
+		oci state "${C}k$i" >/dev/null 2>&1 && msg+="${C}k$i still exists after delete --force"$'\n'
+	done
+	msg+=$(leftovers "$pids_before" "$T_TMP/snap")
+	if [[ -z $msg ]]; then
+		t_pass oci/create_killed_midway
+	else
+		t_fail oci/create_killed_midway "$msg"
+	fi
 fi
 
 # ---- in the end: nothing of any container on the host ----

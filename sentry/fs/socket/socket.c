@@ -1,7 +1,5 @@
-/*
- * The family-independent half of sockets: sockfs (where every socket's inode and file live),
- * read/write/poll/ioctl on socket files, SOL_SOCKET options and blocking-call timeouts.
- */
+/* The family-independent half of sockets: sockfs (every socket's inode and file), read/write/
+ * poll/ioctl on socket files, SOL_SOCKET options and blocking-call timeouts. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,8 +1,5 @@
-/*
- * AF_UNIX sockets, as Linux's net/unix/af_unix.c: connections through a listener's queue,
- * datagrams, names in the file system (a socket inode made with the filesystem's mknod) and in a
- * sandbox-wide abstract namespace, SCM_RIGHTS and SCM_CREDENTIALS, shutdown, poll readiness.
- */
+/* AF_UNIX sockets as Linux's af_unix.c: connections, datagrams, names in the file system (a
+ * socket inode from the filesystem's mknod) or the abstract namespace, SCM_RIGHTS/CREDENTIALS. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -828,6 +825,13 @@ static int unix_stream_connect(struct unix_sock *u, const struct sockaddr_storag
 				break;
 			continue;
 		}
+		if (other == u) {
+			/* A listener connecting to itself: its state already says no. */
+			pthread_mutex_unlock(&other->lock);
+			unix_sock_put(other);
+			r = -EINVAL;
+			break;
+		}
 		/* Listener before connecting socket: the lock order. */
 		pthread_mutex_lock(&u->lock);
 		if (u->state != UNIX_CLOSE) {
@@ -1342,22 +1346,19 @@ static ssize_t unix_stream_recvmsg(struct unix_sock *u, struct sock_msg *m, size
 			msg = msg->next;
 		}
 		if (!msg) {
-			int r = 0;
-			if (copied >= target)
-				r = 1;
-			else if ((r = take_error_locked(u)) < 0)
-				err = r;
-			else if (u->shutdown & RCV_SHUTDOWN)
-				r = 1;
+			/* Enough, an error (POSIX wants it before EOF), or EOF. */
+			bool stop = copied >= target;
+			if (!stop)
+				stop = (err = take_error_locked(u)) < 0 || (u->shutdown & RCV_SHUTDOWN);
 			pthread_mutex_unlock(&u->lock);
-			if (r)
+			if (stop)
 				break;
 			if (to.nowait) {
 				err = -EAGAIN;
 				break;
 			}
 			struct stream_wait w = { u, peek ? copied : 0 };
-			r = sock_wait(&to, &u->wq, stream_readable, &w);
+			int r = sock_wait(&to, &u->wq, stream_readable, &w);
 			if (r < 0 && r != -EAGAIN) {
 				err = r;
 				break;
