@@ -19,21 +19,6 @@ struct guest_itimerspec {
 	struct timespec interval, value;
 };
 
-/* A valid timespec in ns; saturates where ns no longer fit (the file clamps to Linux's
- * KTIME_MAX anyway). */
-static uint64_t timespec_ns(const struct timespec *ts)
-{
-	if ((uint64_t)ts->tv_sec >= UINT64_MAX / NSEC_PER_SEC)
-		return UINT64_MAX;
-	return (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
-}
-
-static struct timespec ns_timespec(uint64_t ns)
-{
-	return (struct timespec){ .tv_sec = (time_t)(ns / NSEC_PER_SEC),
-				  .tv_nsec = (long)(ns % NSEC_PER_SEC) };
-}
-
 /* The timerfd at fd with a reference: -EBADF, or -EINVAL for another kind of file. */
 static long timerfd_get(struct task *t, int fd, struct file **out)
 {
@@ -83,13 +68,13 @@ SYSCALL_DEFINE(timerfd_settime)
 		return -EINVAL;
 	if ((r = timerfd_get(t, (int)a[0], &f)) < 0)
 		return r;
-	timerfd_settime_file(f, flags & TFD_TIMER_ABSTIME, timespec_ns(&nv.value),
-			     timespec_ns(&nv.interval), &value, &interval);
+	timerfd_settime_file(f, flags & TFD_TIMER_ABSTIME, timespec_to_ns(&nv.value),
+			     timespec_to_ns(&nv.interval), &value, &interval);
 	file_put(f);
 	if (!a[3])
 		return 0;
-	ov.value = ns_timespec(value);
-	ov.interval = ns_timespec(interval);
+	ov.value = ns_to_timespec(value);
+	ov.interval = ns_to_timespec(interval);
 	return copy_out(t, a[3], &ov, sizeof(ov)) < 0 ? -EFAULT : 0;
 }
 
@@ -104,7 +89,7 @@ SYSCALL_DEFINE(timerfd_gettime)
 		return r;
 	timerfd_gettime_file(f, &value, &interval);
 	file_put(f);
-	cur.value = ns_timespec(value);
-	cur.interval = ns_timespec(interval);
+	cur.value = ns_to_timespec(value);
+	cur.interval = ns_to_timespec(interval);
 	return copy_out(t, a[1], &cur, sizeof(cur)) < 0 ? -EFAULT : 0;
 }

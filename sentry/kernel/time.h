@@ -52,6 +52,29 @@ static inline struct timespec timespec_sub_clamped(const struct timespec *a,
 	return r;
 }
 
+/* A valid timespec in ns; saturates where ns no longer fit in 64 bits. */
+static inline uint64_t timespec_to_ns(const struct timespec *ts)
+{
+	if ((uint64_t)ts->tv_sec >= UINT64_MAX / NSEC_PER_SEC)
+		return UINT64_MAX;
+	return (uint64_t)ts->tv_sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+}
+
+static inline struct timespec ns_to_timespec(uint64_t ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(ns / NSEC_PER_SEC),
+				  .tv_nsec = (long)(ns % NSEC_PER_SEC) };
+}
+
+/* A clock's reading in ns. */
+static inline uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return timespec_to_ns(&ts);
+}
+
 /* The CLOCK_MONOTONIC deadline rel (valid) from now. */
 static inline struct timespec deadline_after(const struct timespec *rel)
 {

@@ -14,6 +14,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "sentry/kernel/waitqueue.h"
 #include "sentry/vfs/iov.h"
 #include "sentry/vfs/vfs.h"
@@ -46,14 +47,6 @@ bool file_is_timerfd(struct file *f)
 static struct timerfd *TFD(struct file *f)
 {
 	return f->priv;
-}
-
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t add_clamped(uint64_t a, uint64_t b)
