@@ -26,13 +26,20 @@
 static const char *type_name(json_object *o)
 {
 	switch (json_object_get_type(o)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a fractional number";
-	case json_type_int: return "an integer";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a fractional number";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
 	}
 	return "unknown";
 }
@@ -40,12 +47,18 @@ static const char *type_name(json_object *o)
 static const char *want_name(json_type t)
 {
 	switch (t) {
-	case json_type_boolean: return "a boolean";
-	case json_type_int: return "an integer";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	default: return "?";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	default:
+		return "?";
 	}
 }
 
@@ -168,14 +181,14 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{ "RLIMIT_CPU", RLIMIT_CPU },	     { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-	{ "RLIMIT_DATA", RLIMIT_DATA },	     { "RLIMIT_STACK", RLIMIT_STACK },
-	{ "RLIMIT_CORE", RLIMIT_CORE },	     { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },    { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_AS", RLIMIT_AS },
-	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },    { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+	{ "RLIMIT_CPU", RLIMIT_CPU },		{ "RLIMIT_FSIZE", RLIMIT_FSIZE },
+	{ "RLIMIT_DATA", RLIMIT_DATA },		{ "RLIMIT_STACK", RLIMIT_STACK },
+	{ "RLIMIT_CORE", RLIMIT_CORE },		{ "RLIMIT_RSS", RLIMIT_RSS },
+	{ "RLIMIT_NPROC", RLIMIT_NPROC },	{ "RLIMIT_NOFILE", RLIMIT_NOFILE },
+	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },	{ "RLIMIT_AS", RLIMIT_AS },
+	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
 	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },  { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },	{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
 };
 
 static int parse_rlimits(json_object *process, struct bundle *b, struct cli_error **err)
@@ -224,15 +237,48 @@ static int parse_rlimits(json_object *process, struct bundle *b, struct cli_erro
 
 /* Linux's capability names, CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40). */
 const char *const bundle_capability_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE", NULL,
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_DAC_READ_SEARCH",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",
+	"CAP_NET_RAW",
+	"CAP_IPC_LOCK",
+	"CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO",
+	"CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN",
+	"CAP_SYS_BOOT",
+	"CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG",
+	"CAP_MKNOD",
+	"CAP_LEASE",
+	"CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN",
+	"CAP_SYSLOG",
+	"CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",
+	"CAP_AUDIT_READ",
+	"CAP_PERFMON",
+	"CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+	NULL,
 };
 
 static int parse_capabilities(json_object *process, struct cli_error **err)
@@ -246,7 +292,8 @@ static int parse_capabilities(json_object *process, struct cli_error **err)
 	for (size_t s = 0; caps && s < ARRAY_SIZE(sets); s++) {
 		cleanup_free const char **names = NULL;
 
-		if (member_strv(caps, "process.capabilities", sets[s], false, false, &names, err) < 0)
+		if (member_strv(caps, "process.capabilities", sets[s], false, false, &names, err) <
+		    0)
 			return -1;
 		for (size_t i = 0; names && names[i]; i++) {
 			size_t k;
@@ -255,8 +302,9 @@ static int parse_capabilities(json_object *process, struct cli_error **err)
 				if (!strcmp(names[i], bundle_capability_names[k]))
 					break;
 			if (!bundle_capability_names[k])
-				return BAD("process.capabilities.%s[%zu]: unknown capability \"%s\"",
-					   sets[s], i, names[i]);
+				return BAD(
+					"process.capabilities.%s[%zu]: unknown capability \"%s\"",
+					sets[s], i, names[i]);
 		}
 	}
 	return 0;
@@ -282,8 +330,8 @@ static int parse_process(json_object *top, struct bundle *b, struct cli_error **
 	if (b->process.cwd[0] != '/')
 		return BAD("process.cwd must be an absolute path, not \"%s\"", b->process.cwd);
 	if (member_bool(process, "process", "terminal", &b->process.terminal, err) < 0 ||
-	    member_bool(process, "process", "noNewPrivileges", &b->process.no_new_privileges,
-			err) < 0)
+	    member_bool(process, "process", "noNewPrivileges", &b->process.no_new_privileges, err) <
+		    0)
 		return -1;
 
 	if (member(process, "process", "user", json_type_object, true, &user, err) < 0)
@@ -313,11 +361,13 @@ static int parse_process(json_object *top, struct bundle *b, struct cli_error **
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(gids, i);
 
-			if (!json_object_is_type(e, json_type_int) || json_object_get_int64(e) < 0 ||
+			if (!json_object_is_type(e, json_type_int) ||
+			    json_object_get_int64(e) < 0 ||
 			    json_object_get_uint64(e) > UINT32_MAX - 1)
-				return BAD("process.user.additionalGids[%zu] must be a group id, not "
-					   "%s",
-					   i, json_object_to_json_string(e));
+				return BAD(
+					"process.user.additionalGids[%zu] must be a group id, not "
+					"%s",
+					i, json_object_to_json_string(e));
 			b->process.additional_gids[i] = json_object_get_uint64(e);
 		}
 		b->process.n_additional_gids = n;
@@ -375,8 +425,8 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } ns_names[] = {
-	{ "pid", OCI_NS_PID },	   { "network", OCI_NS_NETWORK }, { "mount", OCI_NS_MOUNT },
-	{ "ipc", OCI_NS_IPC },	   { "uts", OCI_NS_UTS },	  { "user", OCI_NS_USER },
+	{ "pid", OCI_NS_PID },	     { "network", OCI_NS_NETWORK }, { "mount", OCI_NS_MOUNT },
+	{ "ipc", OCI_NS_IPC },	     { "uts", OCI_NS_UTS },	    { "user", OCI_NS_USER },
 	{ "cgroup", OCI_NS_CGROUP }, { "time", OCI_NS_TIME },
 };
 
@@ -405,8 +455,9 @@ static int parse_namespaces(json_object *lnx, struct bundle *b, struct cli_error
 			return BAD("%s.type: unknown namespace type \"%s\"", path, type);
 		if (b->namespaces & ns_names[k].bit)
 			return BAD("%s: namespace %s is given twice", path, type);
-		/* A path names a host namespace to join; the sandbox is its own kernel and the guest
-		 * always gets namespaces of its own (Docker's network namespace path included). */
+		/* A path names a host namespace to join; the sandbox is its own kernel and the
+		 * guest always gets namespaces of its own (Docker's network namespace path
+		 * included). */
 		b->namespaces |= ns_names[k].bit;
 	}
 	return 0;
@@ -449,7 +500,8 @@ static int parse_resources(json_object *lnx, struct bundle *b, struct cli_error 
 	if (member(res, "linux.resources", "memory", json_type_object, false, &o, err) < 0)
 		return -1;
 	for (size_t i = 0; o && i < ARRAY_SIZE(memory); i++)
-		if (member(o, "linux.resources.memory", memory[i], json_type_int, false, &v, err) < 0)
+		if (member(o, "linux.resources.memory", memory[i], json_type_int, false, &v, err) <
+		    0)
 			return -1;
 	if (o && (member_int64(o, "linux.resources.memory", "limit", &b->resources.memory_limit,
 			       err) < 0 ||
@@ -461,20 +513,18 @@ static int parse_resources(json_object *lnx, struct bundle *b, struct cli_error 
 	for (size_t i = 0; o && i < ARRAY_SIZE(cpu); i++)
 		if (member(o, "linux.resources.cpu", cpu[i], json_type_int, false, &v, err) < 0)
 			return -1;
-	if (o && (member_int64(o, "linux.resources.cpu", "shares", &b->resources.cpu_shares,
-			       err) < 0 ||
-		  member_int64(o, "linux.resources.cpu", "quota", &b->resources.cpu_quota, err) <
-			  0 ||
-		  member_int64(o, "linux.resources.cpu", "period", &b->resources.cpu_period, err) <
-			  0 ||
-		  member_string(o, "linux.resources.cpu", "cpus", false, &s, err) < 0 ||
-		  member_string(o, "linux.resources.cpu", "mems", false, &s, err) < 0))
+	if (o &&
+	    (member_int64(o, "linux.resources.cpu", "shares", &b->resources.cpu_shares, err) < 0 ||
+	     member_int64(o, "linux.resources.cpu", "quota", &b->resources.cpu_quota, err) < 0 ||
+	     member_int64(o, "linux.resources.cpu", "period", &b->resources.cpu_period, err) < 0 ||
+	     member_string(o, "linux.resources.cpu", "cpus", false, &s, err) < 0 ||
+	     member_string(o, "linux.resources.cpu", "mems", false, &s, err) < 0))
 		return -1;
 	if (member(res, "linux.resources", "pids", json_type_object, false, &o, err) < 0)
 		return -1;
-	if (o && (member(o, "linux.resources.pids", "limit", json_type_int, true, &v, err) < 0 ||
-		  member_int64(o, "linux.resources.pids", "limit", &b->resources.pids_limit, err) <
-			  0))
+	if (o &&
+	    (member(o, "linux.resources.pids", "limit", json_type_int, true, &v, err) < 0 ||
+	     member_int64(o, "linux.resources.pids", "limit", &b->resources.pids_limit, err) < 0))
 		return -1;
 	if (member(res, "linux.resources", "devices", json_type_array, false, &o, err) < 0)
 		return -1;
@@ -499,8 +549,7 @@ static int parse_linux(json_object *top, struct bundle *b, struct cli_error **er
 
 	b->resources.memory_limit = b->resources.memory_reservation = RESOURCE_UNSET;
 	b->resources.pids_limit = RESOURCE_UNSET;
-	b->resources.cpu_shares = b->resources.cpu_quota = b->resources.cpu_period =
-		RESOURCE_UNSET;
+	b->resources.cpu_shares = b->resources.cpu_quota = b->resources.cpu_period = RESOURCE_UNSET;
 	if (member(top, "", "linux", json_type_object, false, &lnx, err) < 0)
 		return -1;
 	if (!lnx)
@@ -510,8 +559,7 @@ static int parse_linux(json_object *top, struct bundle *b, struct cli_error **er
 		return -1;
 	if (member_strv(lnx, "linux", "maskedPaths", false, false, &b->masked_paths, err) < 0 ||
 	    absolute_paths(b->masked_paths, "linux.maskedPaths", err) < 0 ||
-	    member_strv(lnx, "linux", "readonlyPaths", false, false, &b->readonly_paths, err) <
-		    0 ||
+	    member_strv(lnx, "linux", "readonlyPaths", false, false, &b->readonly_paths, err) < 0 ||
 	    absolute_paths(b->readonly_paths, "linux.readonlyPaths", err) < 0)
 		return -1;
 	if (member(lnx, "linux", "uidMappings", json_type_array, false, &o, err) < 0 ||
@@ -576,8 +624,10 @@ static int parse_top(struct bundle *b, struct cli_error **err)
 		json_object *arr;
 
 		snprintf(path, sizeof(path), "hooks.%s", hook_kind_name(k));
-		if (member(hooks, "hooks", hook_kind_name(k), json_type_array, false, &arr, err) < 0 ||
-		    (arr && bundle_parse_hooks(arr, path, &b->hooks.list[k], &b->hooks.n[k], err) < 0))
+		if (member(hooks, "hooks", hook_kind_name(k), json_type_array, false, &arr, err) <
+			    0 ||
+		    (arr &&
+		     bundle_parse_hooks(arr, path, &b->hooks.list[k], &b->hooks.n[k], err) < 0))
 			return -1;
 	}
 	b->hooks_json = hooks;
@@ -586,8 +636,8 @@ static int parse_top(struct bundle *b, struct cli_error **err)
 
 const char *hook_kind_name(enum hook_kind kind)
 {
-	static const char *const names[] = { "prestart",	 "createRuntime", "createContainer",
-					     "startContainer", "poststart",	  "poststop" };
+	static const char *const names[] = { "prestart",       "createRuntime", "createContainer",
+					     "startContainer", "poststart",	"poststop" };
 
 	return names[kind];
 }
@@ -654,8 +704,8 @@ int bundle_parse(const char *dir, const char *text, struct bundle **out, struct 
 
 		/* A document cut short is "continue": the parser wanted more. */
 		BAD("malformed JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-		    e == json_tokener_continue ? "unexpected end of the file"
-					       : json_tokener_error_desc(e));
+		    e == json_tokener_continue ? "unexpected end of the file" :
+						 json_tokener_error_desc(e));
 		json_tokener_free(tok);
 		bundle_free(b);
 		return -1;
@@ -702,7 +752,8 @@ static int read_config(int dirfd, const char *dir, char **out, struct cli_error 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return cli_error_errno(err, errno, 1, "bundle %s: reading config.json", dir);
+			return cli_error_errno(err, errno, 1, "bundle %s: reading config.json",
+					       dir);
 		if (n == 0)
 			break;
 		done += n;

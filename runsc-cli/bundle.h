@@ -26,9 +26,9 @@ struct oci_rlimit {
 
 struct oci_mount {
 	const char *destination; /* absolute */
-	const char *type;        /* may be NULL */
-	const char *source;      /* may be NULL */
-	const char **options;    /* NULL-terminated */
+	const char *type;	 /* may be NULL */
+	const char *source;	 /* may be NULL */
+	const char **options;	 /* NULL-terminated */
 };
 
 /* linux.resources that the sandbox's cgroup applies; RESOURCE_UNSET when not given. */
@@ -54,7 +54,7 @@ struct oci_hook {
 	const char *path;  /* absolute */
 	const char **args; /* NULL-terminated; NULL: none given (argv is then just path) */
 	const char **env;  /* NULL-terminated; NULL: none given (an empty environment) */
-	int timeout;       /* seconds; 0: none */
+	int timeout;	   /* seconds; 0: none */
 };
 
 struct oci_hooks {
@@ -104,9 +104,9 @@ struct bundle {
 	size_t n_mounts;
 	unsigned namespaces; /* enum oci_namespace bits */
 	struct oci_resources resources;
-	const char *cgroups_path; /* linux.cgroupsPath, or NULL */
-	const char **masked_paths;   /* NULL-terminated */
-	const char **readonly_paths; /* NULL-terminated */
+	const char *cgroups_path;	 /* linux.cgroupsPath, or NULL */
+	const char **masked_paths;	 /* NULL-terminated */
+	const char **readonly_paths;	 /* NULL-terminated */
 	struct json_object *annotations; /* an object of strings, or NULL */
 	struct oci_hooks hooks;
 	struct json_object *hooks_json; /* "hooks" as given (kept in the state), or NULL */

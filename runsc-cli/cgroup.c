@@ -102,8 +102,7 @@ char *cgroup_path(const char *cgroups_path, const char *id)
 		free(copy);
 		return s;
 	}
-	return asprintf(&s, "%s%s", cgroups_path[0] == '/' ? "" : "/", cgroups_path) < 0 ? NULL
-											   : s;
+	return asprintf(&s, "%s%s", cgroups_path[0] == '/' ? "" : "/", cgroups_path) < 0 ? NULL : s;
 }
 
 static int mkdir_all(const char *path)
@@ -146,7 +145,7 @@ static int make_v2_ancestors(const char *path)
 }
 
 struct limit {
-	const char *field;      /* the config.json name, for messages */
+	const char *field;	/* the config.json name, for messages */
 	const char *controller; /* v1 */
 	const char *file;
 	char value[64];
@@ -157,13 +156,13 @@ static size_t limits_for(const struct oci_resources *r, bool v2, struct limit *o
 {
 	size_t n = 0;
 
-#define ADD(f, c, fl, ...)                                                             \
-	do {                                                                             \
-		out[n].field = f;                                                        \
-		out[n].controller = c;                                                   \
-		out[n].file = fl;                                                        \
-		snprintf(out[n].value, sizeof(out[n].value), __VA_ARGS__);               \
-		n++;                                                                     \
+#define ADD(f, c, fl, ...)                                                                         \
+	do {                                                                                       \
+		out[n].field = f;                                                                  \
+		out[n].controller = c;                                                             \
+		out[n].file = fl;                                                                  \
+		snprintf(out[n].value, sizeof(out[n].value), __VA_ARGS__);                         \
+		n++;                                                                               \
 	} while (0)
 
 	if (r->memory_limit != RESOURCE_UNSET) {
@@ -338,7 +337,8 @@ int cgroup_destroy(const char *path, struct cli_error **err)
 			if (errno == ENOENT)
 				break;
 			if (errno != EBUSY || ms >= CGROUP_WAIT_MS)
-				return cli_error_errno(err, errno, 1, "cannot remove the cgroup %s", dir);
+				return cli_error_errno(err, errno, 1, "cannot remove the cgroup %s",
+						       dir);
 			kill_members(dir);
 			sleep_ms(10);
 			ms += 10;
@@ -370,8 +370,8 @@ int cgroup_freeze(const char *path, bool frozen, struct cli_error **err)
 
 	if (!dir)
 		return cli_error(err, 1, "out of memory");
-	e = v2 ? write_value(dir, "cgroup.freeze", frozen ? "1" : "0")
-	       : write_value(dir, "freezer.state", frozen ? "FROZEN" : "THAWED");
+	e = v2 ? write_value(dir, "cgroup.freeze", frozen ? "1" : "0") :
+		 write_value(dir, "freezer.state", frozen ? "FROZEN" : "THAWED");
 	if (e < 0)
 		return cli_error_errno(err, -e, 1, "cannot %s the cgroup %s",
 				       frozen ? "freeze" : "thaw", dir);
@@ -481,17 +481,18 @@ json_object *cgroup_stats(const char *path)
 
 	o = json_object_new_object();
 	usage = json_object_new_object();
-	json_object_object_add(usage, "limit",
-			       json_object_new_int64(read_int(mem, v2 ? "memory.max"
-								      : "memory.limit_in_bytes")));
+	json_object_object_add(
+		usage, "limit",
+		json_object_new_int64(read_int(mem, v2 ? "memory.max" : "memory.limit_in_bytes")));
 	json_object_object_add(usage, "usage",
-			       json_object_new_int64(read_int(mem, v2 ? "memory.current"
-								      : "memory.usage_in_bytes")));
-	json_object_object_add(usage, "max",
-			       json_object_new_int64(v2 ? 0 : read_int(mem, "memory.max_usage_in_bytes")));
+			       json_object_new_int64(read_int(mem, v2 ? "memory.current" :
+									"memory.usage_in_bytes")));
+	json_object_object_add(
+		usage, "max",
+		json_object_new_int64(v2 ? 0 : read_int(mem, "memory.max_usage_in_bytes")));
 	json_object_object_add(usage, "failcnt",
-			       json_object_new_int64(v2 ? read_keyed(mem, "memory.events", "max")
-							: read_int(mem, "memory.failcnt")));
+			       json_object_new_int64(v2 ? read_keyed(mem, "memory.events", "max") :
+							  read_int(mem, "memory.failcnt")));
 	json_object_object_add(o, "usage", usage);
 	json_object_object_add(data, "memory", o);
 

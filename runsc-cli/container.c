@@ -127,9 +127,9 @@ int container_reserve(const char *root, const char *id, int *lock_fd, struct cli
 	if (!(dir = join(root, id)))
 		return cli_error(err, 1, "out of memory");
 	if (mkdir(dir, 0700) == 0)
-		return lock_dir(dir, true, lock_fd) < 0
-			       ? cli_error_errno(err, errno, 1, "cannot lock %s", dir)
-			       : 0;
+		return lock_dir(dir, true, lock_fd) < 0 ?
+			       cli_error_errno(err, errno, 1, "cannot lock %s", dir) :
+			       0;
 	if (errno != EEXIST)
 		return cli_error_errno(err, errno, 1, "cannot create %s", dir);
 	/* What a runsc create killed before it wrote the record leaves: nobody holds it. */
@@ -140,9 +140,9 @@ int container_reserve(const char *root, const char *id, int *lock_fd, struct cli
 			return *err ? -1 : cli_error_errno(err, errno, 1, "cannot create %s", dir);
 		}
 		close(*lock_fd);
-		return lock_dir(dir, true, lock_fd) < 0
-			       ? cli_error_errno(err, errno, 1, "cannot lock %s", dir)
-			       : 0;
+		return lock_dir(dir, true, lock_fd) < 0 ?
+			       cli_error_errno(err, errno, 1, "cannot lock %s", dir) :
+			       0;
 	}
 	if (r == 0)
 		close(*lock_fd);
@@ -287,7 +287,8 @@ static int parse_state(struct container *c, const char *text, struct cli_error *
 
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		return cli_error(err, 1, "container %s: %s/" STATE_FILE " is corrupt", c->id, c->dir);
+		return cli_error(err, 1, "container %s: %s/" STATE_FILE " is corrupt", c->id,
+				 c->dir);
 	}
 	bundle = get_str(o, "bundle");
 	rootfs = get_str(o, "rootfs");
@@ -365,8 +366,7 @@ int container_load(const char *root, const char *id, int *lock_fd, struct contai
 }
 
 /* Writes text to dir/name through a temporary file renamed over it: readers see all or none. */
-static int write_atomic(const char *dir, const char *name, const char *text,
-			struct cli_error **err)
+static int write_atomic(const char *dir, const char *name, const char *text, struct cli_error **err)
 {
 	cleanup_free char *tmp = NULL, *path = join(dir, name);
 	cleanup_close int fd = -1;
@@ -440,7 +440,8 @@ int container_remove_dir(const char *dir, struct cli_error **err)
 	struct dirent *e;
 
 	if (!d)
-		return errno == ENOENT ? 0 : cli_error_errno(err, errno, 1, "cannot remove %s", dir);
+		return errno == ENOENT ? 0 :
+					 cli_error_errno(err, errno, 1, "cannot remove %s", dir);
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
@@ -491,8 +492,8 @@ json_object *container_state_json(const struct container *c, bool with_owner)
 	json_object_object_add(o, "ociVersion", json_object_new_string(OCI_VERSION));
 	json_object_object_add(o, "id", json_object_new_string(c->id));
 	/* runc shows no PID for a stopped container: the number may belong to another. */
-	json_object_object_add(o, "pid",
-			       json_object_new_int64(strcmp(status, "stopped") ? c->sandbox.pid : 0));
+	json_object_object_add(
+		o, "pid", json_object_new_int64(strcmp(status, "stopped") ? c->sandbox.pid : 0));
 	json_object_object_add(o, "status", json_object_new_string(status));
 	json_object_object_add(o, "bundle", json_object_new_string(c->bundle));
 	json_object_object_add(o, "rootfs", json_object_new_string(c->rootfs));

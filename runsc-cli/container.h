@@ -26,14 +26,14 @@ struct container {
 	char *id;
 	char *dir; /* root/id */
 	char *bundle, *rootfs;
-	char *created; /* RFC 3339 with nanoseconds, UTC, as runc writes it */
-	char *status;  /* as recorded: created, running or paused */
+	char *created;		     /* RFC 3339 with nanoseconds, UTC, as runc writes it */
+	char *status;		     /* as recorded: created, running or paused */
 	struct host_process sandbox; /* the sandbox's root process (--pid-file) */
 	struct host_process sentry, gofer;
-	char *cgroup; /* the sandbox's cgroup path (runsc-cli/cgroup.h) */
-	uid_t owner; /* of the state directory */
+	char *cgroup;			 /* the sandbox's cgroup path (runsc-cli/cgroup.h) */
+	uid_t owner;			 /* of the state directory */
 	struct json_object *annotations; /* owned; may be NULL */
-	struct json_object *hooks;       /* config.json's "hooks", owned; may be NULL */
+	struct json_object *hooks;	 /* config.json's "hooks", owned; may be NULL */
 };
 
 /* Checks a container ID as runc does: letters, digits and _+,-. only; not "." or "..". */

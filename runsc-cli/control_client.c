@@ -64,8 +64,7 @@ int control_listen(const char *dir, struct cli_error **err)
 	return steal_fd(&fd);
 }
 
-int control_request(const char *dir, const char *request, char **payload,
-		    struct cli_error **err)
+int control_request(const char *dir, const char *request, char **payload, struct cli_error **err)
 {
 	cleanup_close int fd = -1, dirfd = -1;
 	cleanup_free char *buf = NULL;

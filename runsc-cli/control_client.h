@@ -15,7 +15,6 @@ int control_listen(const char *dir, struct cli_error **err);
  * follows "ok" and a newline; "" when none) in *payload (malloc'ed), or -1 with *err: the
  * sentry's error message, or why it could not be reached.
  */
-int control_request(const char *dir, const char *request, char **payload,
-		    struct cli_error **err);
+int control_request(const char *dir, const char *request, char **payload, struct cli_error **err);
 
 #endif

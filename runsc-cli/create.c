@@ -41,7 +41,8 @@ int cmd_create(struct global_flags *g, int argc, char **argv, struct cli_error *
 			break;
 		case 'F':
 			if (atoi(optarg) != 0)
-				return cli_error(err, 1, "create: --preserve-fds is not supported yet");
+				return cli_error(err, 1,
+						 "create: --preserve-fds is not supported yet");
 			break;
 		case 'h':
 			printf("usage: %s\n", usage);

@@ -1,4 +1,4 @@
-/* runsc events: the sandbox's resource usage as runc's JSON lines, once (--stats) or every interval. */
+/* runsc events: the sandbox's resource usage as runc's JSON lines, once or every interval. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -19,8 +19,8 @@ static long long parse_interval(const char *s)
 	static const struct {
 		const char *unit;
 		double ms;
-	} units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "ms", 1 }, { "s", 1000 },
-		      { "m", 60000 },  { "h", 3600000 }, { "", 1000 } };
+	} units[] = { { "ns", 1e-6 }, { "us", 1e-3 },	{ "ms", 1 }, { "s", 1000 },
+		      { "m", 60000 }, { "h", 3600000 }, { "", 1000 } };
 	char *end;
 	double v = strtod(s, &end);
 
@@ -39,7 +39,8 @@ static int print_stats(const struct container *c, struct cli_error **err)
 	if (!o || !data) {
 		json_object_put(o);
 		json_object_put(data);
-		return cli_error(err, 1, "container %s: cannot read the cgroup %s", c->id, c->cgroup);
+		return cli_error(err, 1, "container %s: cannot read the cgroup %s", c->id,
+				 c->cgroup);
 	}
 	json_object_object_add(o, "type", json_object_new_string("stats"));
 	json_object_object_add(o, "id", json_object_new_string(c->id));
@@ -73,7 +74,8 @@ int cmd_events(struct global_flags *g, int argc, char **argv, struct cli_error *
 		case 'i':
 			interval_ms = parse_interval(optarg);
 			if (interval_ms <= 0)
-				return cli_error(err, 1, "events: invalid --interval \"%s\"", optarg);
+				return cli_error(err, 1, "events: invalid --interval \"%s\"",
+						 optarg);
 			break;
 		case 'h':
 			printf("usage: %s\n", usage);

@@ -32,8 +32,12 @@ int cmd_features(struct global_flags *g, int argc, char **argv, struct cli_error
 	static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
 						  "pid",    "user", "uts",   NULL };
 	static const char *const none[] = { NULL };
-	static const char *const hooks[] = { "prestart",	"createRuntime", "createContainer",
-					     "startContainer", "poststart",	 "poststop",
+	static const char *const hooks[] = { "prestart",
+					     "createRuntime",
+					     "createContainer",
+					     "startContainer",
+					     "poststart",
+					     "poststop",
 					     NULL };
 	json_object *o, *lnx, *cg, *ann;
 	const char *text;
@@ -68,12 +72,13 @@ int cmd_features(struct global_flags *g, int argc, char **argv, struct cli_error
 	json_object_object_add(lnx, "selinux", enabled(false));
 	json_object_object_add(o, "linux", lnx);
 	ann = json_object_new_object();
-	json_object_object_add(ann, "dev.cvisor.runsc.version", json_object_new_string(CVISOR_VERSION));
+	json_object_object_add(ann, "dev.cvisor.runsc.version",
+			       json_object_new_string(CVISOR_VERSION));
 	json_object_object_add(o, "annotations", ann);
 	/* Go's MarshalIndent with four spaces: json-c indents with tabs, widened here. */
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
-							 JSON_C_TO_STRING_SPACED |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB | JSON_C_TO_STRING_SPACED |
+			   JSON_C_TO_STRING_NOSLASHESCAPE);
 	for (; *text; text++) {
 		if (*text == '\t')
 			fputs("    ", stdout);

@@ -68,7 +68,8 @@ static int run_one(const struct oci_hook *h, const char *name, const char *state
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		return cli_error(err, 1, "hook %s exited with status %d", name, WEXITSTATUS(status));
+		return cli_error(err, 1, "hook %s exited with status %d", name,
+				 WEXITSTATUS(status));
 	return cli_error(err, 1, "hook %s was killed by signal %d", name, WTERMSIG(status));
 }
 
@@ -78,7 +79,8 @@ int hooks_run(const struct oci_hook *hooks, size_t n, enum hook_kind kind, const
 	for (size_t i = 0; i < n; i++) {
 		char name[4200];
 
-		snprintf(name, sizeof(name), "%s[%zu] (%s)", hook_kind_name(kind), i, hooks[i].path);
+		snprintf(name, sizeof(name), "%s[%zu] (%s)", hook_kind_name(kind), i,
+			 hooks[i].path);
 		if (run_one(&hooks[i], name, state, err) < 0)
 			return -1;
 	}

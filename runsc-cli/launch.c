@@ -39,10 +39,8 @@ static const struct {
 	const char *destination;
 	const char *types[3];
 } builtin_mounts[] = {
-	{ "/proc", { "proc" } },
-	{ "/dev", { "tmpfs", "devtmpfs" } },
-	{ "/dev/pts", { "devpts" } },
-	{ "/dev/shm", { "tmpfs" } },
+	{ "/proc", { "proc" } },	 { "/dev", { "tmpfs", "devtmpfs" } },
+	{ "/dev/pts", { "devpts" } },	 { "/dev/shm", { "tmpfs" } },
 	{ "/dev/mqueue", { "mqueue" } },
 };
 
@@ -60,14 +58,17 @@ static int check_supported(const struct bundle *b, const struct launch_opts *o,
 	bool detached = o->mode != LAUNCH_FOREGROUND;
 
 	if (b->process.terminal && detached && !o->console_socket)
-		return cli_error(err, 1, "cannot allocate a terminal for a detached container "
-					 "without --console-socket");
+		return cli_error(err, 1,
+				 "cannot allocate a terminal for a detached container "
+				 "without --console-socket");
 	if (o->console_socket)
-		return cli_error(err, 1, "--console-socket: terminals for detached containers are "
-					 "not supported yet");
+		return cli_error(err, 1,
+				 "--console-socket: terminals for detached containers are "
+				 "not supported yet");
 	if (b->process.n_additional_gids > NGROUPS_MAX_GUEST)
-		return cli_error(err, 1, "config.json: process.user.additionalGids: more than %d "
-					 "groups",
+		return cli_error(err, 1,
+				 "config.json: process.user.additionalGids: more than %d "
+				 "groups",
 				 NGROUPS_MAX_GUEST);
 	for (size_t i = 0; i < b->n_mounts; i++) {
 		const struct oci_mount *m = &b->mounts[i];
@@ -84,8 +85,9 @@ static int check_supported(const struct bundle *b, const struct launch_opts *o,
 				known |= !strcmp(type, builtin_mounts[k].types[t]);
 		}
 		if (!known)
-			return cli_error(err, 1, "config.json: mounts[%zu]: a %s mount on %s is not "
-						 "supported yet",
+			return cli_error(err, 1,
+					 "config.json: mounts[%zu]: a %s mount on %s is not "
+					 "supported yet",
 					 i, type, m->destination);
 	}
 	return 0;
@@ -153,8 +155,9 @@ static bool recv_go(int link)
  * answers "go" once it no longer dies with runsc, so that runsc does not exit before.
  * Exits with the sandbox's status.
  */
-static void __attribute__((noreturn)) root_process(const char *rootfs, const char *cgroup,
-						   struct sentry_config *cfg, int link, pid_t creator)
+static void __attribute__((noreturn))
+root_process(const char *rootfs, const char *cgroup, struct sentry_config *cfg, int link,
+	     pid_t creator)
 {
 	struct cli_error *err = NULL;
 	struct started_msg msg;
@@ -292,7 +295,7 @@ int container_run_hooks(const struct container *c, enum hook_kind kind, struct c
 	}
 	r = hooks_run(list, n, kind,
 		      json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN |
-							     JSON_C_TO_STRING_NOSLASHESCAPE),
+								    JSON_C_TO_STRING_NOSLASHESCAPE),
 		      err);
 	json_object_put(state);
 	hooks_free_list(list, n);
@@ -413,8 +416,7 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		cli_error(err, 1, "the sandbox ended while it was being created");
 		goto kill_root;
 	}
-	if (container_save(&c, err) < 0 ||
-	    container_run_hooks(&c, HOOK_PRESTART, err) < 0 ||
+	if (container_save(&c, err) < 0 || container_run_hooks(&c, HOOK_PRESTART, err) < 0 ||
 	    container_run_hooks(&c, HOOK_CREATE_RUNTIME, err) < 0 ||
 	    container_run_hooks(&c, HOOK_CREATE_CONTAINER, err) < 0)
 		goto kill_root;

@@ -13,15 +13,15 @@
 #include "runsc-cli/flags.h"
 
 enum launch_mode {
-	LAUNCH_CREATE,     /* returns with the guest loaded, waiting for runsc start */
+	LAUNCH_CREATE,	   /* returns with the guest loaded, waiting for runsc start */
 	LAUNCH_DETACHED,   /* run --detach: returns with the guest running */
 	LAUNCH_FOREGROUND, /* run: waits for the guest, removes the container, returns its status */
 };
 
 struct launch_opts {
 	const char *id;
-	const char *bundle;         /* the bundle directory */
-	const char *pid_file;       /* NULL: none */
+	const char *bundle;	    /* the bundle directory */
+	const char *pid_file;	    /* NULL: none */
 	const char *console_socket; /* NULL: none */
 	enum launch_mode mode;
 };
@@ -32,8 +32,7 @@ struct launch_opts {
  * with the guest's status, 128+N for signal N. Returns 0 (LAUNCH_FOREGROUND: the exit code),
  * or -1 with *err; then nothing of the container is left.
  */
-int container_launch(struct global_flags *g, const struct launch_opts *o,
-		     struct cli_error **err);
+int container_launch(struct global_flags *g, const struct launch_opts *o, struct cli_error **err);
 
 /*
  * Runs c's hooks of one kind (from its record) with c's OCI state on their stdin, as runc

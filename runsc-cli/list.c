@@ -107,8 +107,8 @@ int cmd_list(struct global_flags *g, int argc, char **argv, struct cli_error **e
 			char **row = rows[nrows++];
 
 			for (int k = 0; k < COLUMNS; k++) {
-				static const char *const keys[] = { "id",      "pid",	  "status",
-								    "bundle",  "created", "owner" };
+				static const char *const keys[] = { "id",     "pid",	 "status",
+								    "bundle", "created", "owner" };
 
 				json_object_object_get_ex(o, keys[k], &v);
 				row[k] = strdup(json_object_get_string(v));
@@ -121,8 +121,8 @@ int cmd_list(struct global_flags *g, int argc, char **argv, struct cli_error **e
 		/* Go's encoder: an empty list is null. */
 		printf("%s\n", array ? json_object_to_json_string_ext(
 					       array, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE)
-				     : "null");
+							      JSON_C_TO_STRING_NOSLASHESCAPE) :
+				       "null");
 	else if (!quiet)
 		print_table(rows, nrows);
 	json_object_put(array);

@@ -1,4 +1,4 @@
-/* runsc pause and resume: every host process of the sandbox frozen, then thawed (cgroup freezer). */
+/* runsc pause and resume: the sandbox's processes frozen, then thawed (cgroup freezer). */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>

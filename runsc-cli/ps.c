@@ -122,7 +122,8 @@ int cmd_ps(struct global_flags *g, int argc, char **argv, struct cli_error **err
 			continue;
 		}
 		stime(c->created, p->start_ns, when, sizeof(when));
-		printf("%-8u %5d %5d %-4c %-5s %s\n", p->uid, p->pid, p->ppid, p->state, when, p->comm);
+		printf("%-8u %5d %5d %-4c %-5s %s\n", p->uid, p->pid, p->ppid, p->state, when,
+		       p->comm);
 	}
 	free(procs);
 	if (pids) {

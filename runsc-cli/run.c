@@ -46,7 +46,8 @@ int cmd_run(struct global_flags *g, int argc, char **argv, struct cli_error **er
 			break;
 		case 'F':
 			if (atoi(optarg) != 0)
-				return cli_error(err, 1, "run: --preserve-fds is not supported yet");
+				return cli_error(err, 1,
+						 "run: --preserve-fds is not supported yet");
 			break;
 		case 'k':
 			return cli_error(err, 1, "run: --keep is not supported yet");

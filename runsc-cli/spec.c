@@ -15,7 +15,8 @@
 static const char usage[] = "runsc spec [--bundle DIR] [--rootless]";
 
 /* runc 1.1's default, field for field; what --rootless changes is done below. */
-static const char default_spec[] = "{"
+static const char default_spec[] =
+	"{"
 	"\"ociVersion\":\"" OCI_VERSION "\","
 	"\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],"
 	"\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
@@ -166,16 +167,16 @@ int cmd_spec(struct global_flags *g, int argc, char **argv, struct cli_error **e
 	if (rootless)
 		make_rootless(spec);
 	/* Go's MarshalIndent with a tab, as runc; no newline at the end. */
-	text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_PRETTY_TAB |
-							    JSON_C_TO_STRING_SPACED |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+		spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
+			      JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
 	while (done < len) {
 		ssize_t n = write(fd, text + done, len - done);
 
 		if (n < 0) {
-			ret = cli_error_errno(err, errno, 1, "spec: writing %s/config.json", bundle);
+			ret = cli_error_errno(err, errno, 1, "spec: writing %s/config.json",
+					      bundle);
 			unlinkat(dirfd, "config.json", 0);
 			break;
 		}

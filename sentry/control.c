@@ -127,7 +127,9 @@ static void ps(int fd)
 				*c = '?';
 		n = snprintf(buf + len, CONTROL_REPLY_MAX - len, "\n%d %d %u %c %llu %s", t->tgid,
 			     t->parent ? t->parent->tgid : 0, (unsigned)t->creds.uid,
-			     (__atomic_load_n(&t->sig.jobctl, __ATOMIC_ACQUIRE) & JOBCTL_STOPPED) ? 'S' : 'R',
+			     (__atomic_load_n(&t->sig.jobctl, __ATOMIC_ACQUIRE) & JOBCTL_STOPPED) ?
+				     'S' :
+				     'R',
 			     (unsigned long long)(t->start_time_ns - kernel_boot_ns),
 			     comm[0] ? comm : "?");
 		if (n < 0 || (size_t)n >= CONTROL_REPLY_MAX - len)
@@ -205,7 +207,8 @@ static void *control_thread(void *arg)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			/* The channel is gone; the guest runs on, only runsc can no longer reach it. */
+			/* The channel is gone; the guest runs on, only runsc can no longer reach
+			 * it. */
 			log_warn("control: accept: %s", strerror(errno));
 			return NULL;
 		}

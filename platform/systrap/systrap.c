@@ -34,15 +34,13 @@ static const int stub_signals[] = {
 	SIGSYS, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, INTERRUPT_SIGNAL,
 };
 /*
- * How each side waits for the other's answer. Waking a thread asleep on another CPU costs tens
- * to hundreds of microseconds on a VM (the idle virtual CPU must be scheduled again), a whole
- * syscall round trip a few: so first spin (SPIN_NS), then call sched_yield YIELDS times, which
- * keeps the CPU awake while nobody else wants it and hands it over when someone does (the other
- * side itself, when both share a CPU), and only then sleep on the futex.
- * CVISOR_SYSTRAP_SPIN_NS and CVISOR_SYSTRAP_YIELDS override them (0: none), for measurements.
+ * How long each side spins for the other's answer before sleeping on the futex. Waking a thread
+ * asleep on another CPU costs 100-600 us on a VM (the idle virtual CPU must be scheduled
+ * again), a whole syscall round trip 5. Neither side spins when both last ran on the same CPU:
+ * that would only keep the other from answering. CVISOR_SYSTRAP_SPIN_NS overrides it (0: never
+ * spin), for measurements.
  */
 #define SPIN_NS_DEFAULT 10000
-#define YIELDS_DEFAULT 50
 /* How often a sentry asleep on a stub checks that the stub still exists. */
 #define DEATH_POLL_NS 100000000L
 
@@ -63,12 +61,18 @@ static struct systrap_bpf stub_bpf, fork_bpf;
 /* The stubs' filter (the template's, which they inherit): built once here, since the cloned
  * child may not allocate. */
 static struct sock_fprog stub_filter;
-/* The template: a stub that never runs guest code, forked to make the others (SYSTRAP_ST_FORK).
- * Started by the first as_new; template_lock guards it (a leaf lock). */
+/*
+ * The template: a stub that never runs guest code, forked to make the others (SYSTRAP_ST_FORK),
+ * started by the first as_new. Waking a sleeping process costs 100-600 us on a VM, so the next
+ * stub is forked ahead (spare: its FORK posted to the template, maybe not answered yet), and
+ * destroyed stubs are reaped later (dead). template_lock (a leaf lock) guards all three.
+ */
 static pthread_mutex_t template_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct platform_as *template;
+static struct platform_as *template, *spare;
+#define DEAD_MAX 64
+static pid_t dead[DEAD_MAX]; /* killed stubs not reaped yet */
+static size_t ndead;
 static uint32_t spin_loops;    /* pause loops for SPIN_NS */
-static uint32_t spin_yields;   /* sched_yield calls after them */
 static uint64_t guest_sigmask; /* the host signal mask while guest code runs */
 
 void *systrap_slot_ptr(const struct systrap_slot *s, uint64_t addr, size_t len)
@@ -180,7 +184,6 @@ static int build_stub_filter(int memfd)
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, SYSTRAP_BPF_ALLOW, 0);
-	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_sched_yield, SYSTRAP_BPF_ALLOW, 0);
 	/* The template's fork, and the new stub's own filter, which forbids both again. */
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
 	systrap_bpf_load_arg(b, 0, false);
@@ -241,7 +244,6 @@ static int systrap_init(int memfd)
 {
 	const char *env = getenv("CVISOR_SYSTRAP_SPIN_NS");
 	uint64_t spin_ns = env ? strtoull(env, NULL, 10) : SPIN_NS_DEFAULT;
-	const char *yields = getenv("CVISOR_SYSTRAP_YIELDS");
 	cpu_set_t cpus;
 	int err;
 
@@ -252,15 +254,14 @@ static int systrap_init(int memfd)
 	guest_sigmask = ~0ULL;
 	for (size_t i = 0; i < ARRAY_SIZE(stub_signals); i++)
 		guest_sigmask &= ~(1ULL << (stub_signals[i] - 1));
-	spin_yields = yields ? strtoul(yields, NULL, 10) : YIELDS_DEFAULT;
 	/* On one CPU the other side cannot answer while we spin. */
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
 		spin_ns = 0;
 	spin_loops = spin_ns ? spin_loops_for(spin_ns) : 0;
 	if ((err = build_stub_filter(memfd)) < 0)
 		return err;
-	log_debug("systrap: spin %u loops (%llu ns), %u yields, flags %#x", spin_loops,
-		  (unsigned long long)spin_ns, spin_yields, systrap_flags);
+	log_debug("systrap: spin %u loops (%llu ns), flags %#x", spin_loops,
+		  (unsigned long long)spin_ns, systrap_flags);
 	return 0;
 }
 
@@ -301,28 +302,24 @@ static bool stub_gone(struct platform_as *as)
 }
 
 /*
- * Waits until the stub answers what the sentry posted: spins, yields, then sleeps on the futex
- * (see SPIN_NS_DEFAULT). 0 once it has posted an event, -ESRCH when it is gone, -EIO when the
- * state word holds something no stub writes (the guest can write it).
+ * Waits until the stub answers what the sentry posted: spins, then sleeps on the futex (see
+ * SPIN_NS_DEFAULT). 0 once it has posted an event, -ESRCH when it is gone, -EIO when the state
+ * word holds something no stub writes (the guest can write it).
  */
 static int wait_stub(struct platform_as *as, uint32_t posted)
 {
 	struct systrap_ctx *c = as_ctx(as);
 	uint32_t *state = &c->state, s, spin = spin_loops;
 
-	/* Spinning on the stub's CPU would only keep it from answering: yield at once. */
 	if (__atomic_load_n(&c->rseq[1], __ATOMIC_RELAXED) == this_cpu())
 		spin = 0;
-	for (uint32_t i = 0, y = 0;; i++) {
+	for (uint32_t i = 0;; i++) {
 		s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 		if ((s & ~SYSTRAP_ST_WAITING) != posted)
 			goto answered;
-		if (i < spin)
-			systrap_arch_relax();
-		else if (y++ < spin_yields)
-			sched_yield();
-		else
+		if (i >= spin)
 			break;
+		systrap_arch_relax();
 	}
 	for (;;) {
 		const struct timespec poll = { 0, DEATH_POLL_NS };
@@ -460,7 +457,6 @@ static struct platform_as *as_alloc(void)
 	c = as_ctx(as);
 	c->state = SYSTRAP_ST_RUN; /* the stub's turn until it says it is ready */
 	c->spin = spin_loops;
-	c->yields = spin_yields;
 	c->sentry_cpu = c->rseq[1] = ~0U;
 	c->flags = systrap_flags;
 	c->guest_end = ARCH_STUB_ADDR;
@@ -509,17 +505,24 @@ static int template_start(struct platform_as **out)
 	return 0;
 }
 
-/* Makes the template fork as's stub: 0, a negative errno from clone, or -ESRCH/-EIO when the
- * template itself is gone or broken. */
-static int template_fork(struct platform_as *t, struct platform_as *as)
+/* Asks the template for as's stub; template_forked() collects the answer. */
+static void template_fork(struct platform_as *t, struct platform_as *as)
+{
+	struct systrap_ctx *c = as_ctx(t);
+
+	c->req_args[0] = as->mem->off;
+	c->req_args[1] = systrap_memfd;
+	post(t, SYSTRAP_ST_FORK);
+}
+
+/* 0 once as has its stub's pid, a negative errno from clone, or -ESRCH/-EIO when the template
+ * itself is gone or broken. */
+static int template_forked(struct platform_as *t, struct platform_as *as)
 {
 	struct systrap_ctx *c = as_ctx(t);
 	long pid;
 	int err;
 
-	c->req_args[0] = as->mem->off;
-	c->req_args[1] = systrap_memfd;
-	post(t, SYSTRAP_ST_FORK);
 	if ((err = wait_stub(t, SYSTRAP_ST_FORK)) < 0)
 		return err;
 	pid = __atomic_load_n(&c->req_ret, __ATOMIC_RELAXED);
@@ -529,27 +532,54 @@ static int template_fork(struct platform_as *t, struct platform_as *as)
 	return 0;
 }
 
-static int systrap_as_new(struct platform_as **out)
+/*
+ * A new stub from the template (the spare when there is one), and the next spare asked for.
+ * A template that died is replaced, once; the slot of a fork it was asked for is left alone
+ * (leaked), since it may have made that stub before dying.
+ */
+static int stub_from_template_locked(struct platform_as **out)
 {
-	struct platform_as *as = as_alloc();
-	int err = 0;
+	struct platform_as *as = spare; /* its FORK already posted, unless NULL */
+	int err = -ESRCH;
 
-	if (!as)
-		return -ENOMEM;
-	pthread_mutex_lock(&template_lock);
-	/* A template killed from outside is replaced, once. */
-	for (int tries = 0; tries < 2; tries++) {
+	spare = NULL;
+	for (int tries = 0; tries < 2 && (err == -ESRCH || err == -EIO); tries++) {
 		if (!template && (err = template_start(&template)) < 0)
 			break;
-		err = template_fork(template, as);
-		if (err != -ESRCH && err != -EIO)
-			break;
-		as_free(template);
-		template = NULL;
+		if (!as) {
+			if (!(as = as_alloc())) {
+				err = -ENOMEM;
+				break;
+			}
+			template_fork(template, as);
+		}
+		err = template_forked(template, as);
+		if (err == -ESRCH || err == -EIO) {
+			free(as);
+			as = NULL;
+			as_free(template);
+			template = NULL;
+		}
 	}
+	*out = as;
+	if (err < 0)
+		return err;
+	if ((spare = as_alloc()) != NULL)
+		template_fork(template, spare);
+	return 0;
+}
+
+static int systrap_as_new(struct platform_as **out)
+{
+	struct platform_as *as = NULL;
+	int err;
+
+	pthread_mutex_lock(&template_lock);
+	err = stub_from_template_locked(&as);
 	pthread_mutex_unlock(&template_lock);
 	if (err < 0 || (err = wait_ready(as)) < 0) {
-		as_free(as);
+		if (as)
+			as_free(as);
 		return err;
 	}
 	log_debug("systrap: stub %d ready (cpu %d)", as->pid, (int)as_ctx(as)->rseq[1]);
@@ -557,8 +587,25 @@ static int systrap_as_new(struct platform_as **out)
 	return 0;
 }
 
+/* Killed, it goes at once; the sentry reaps it later, not to wait for its exit here. */
 static void systrap_as_destroy(struct platform_as *as)
 {
+	int status;
+
+	kill(as->pid, SIGKILL);
+	pthread_mutex_lock(&template_lock);
+	for (size_t i = 0; i < ndead;) {
+		if (waitpid(dead[i], &status, __WALL | WNOHANG) != 0)
+			dead[i] = dead[--ndead];
+		else
+			i++;
+	}
+	if (ndead < DEAD_MAX) {
+		dead[ndead++] = as->pid;
+		as->pid = 0;
+	}
+	pthread_mutex_unlock(&template_lock);
+	/* Its slot can go back to the file now: a killed process runs no more user code. */
 	as_free(as);
 }
 

@@ -40,7 +40,6 @@
 #define SYSTRAP_CTX_TLS 32
 #define SYSTRAP_CTX_CUR_TLS 48
 #define SYSTRAP_CTX_FLAGS 64
-#define SYSTRAP_CTX_YIELDS 68
 #define SYSTRAP_CTX_GUEST_END 72
 #define SYSTRAP_CTX_REQ_NR 80
 #define SYSTRAP_CTX_REQ_ARGS 88
@@ -67,7 +66,7 @@
  */
 struct systrap_ctx {
 	uint32_t state;	     /* SYSTRAP_ST_*, maybe | SYSTRAP_ST_WAITING */
-	uint32_t spin;	     /* pause loops the stub spins before yielding (set by the sentry) */
+	uint32_t spin;	     /* pause loops the stub spins before sleeping (set by the sentry) */
 	uint32_t signo;	     /* the event: the signal the stub caught, 0 for "ready" */
 	int32_t code;	     /* its si_code */
 	uint64_t addr;	     /* its si_addr */
@@ -75,7 +74,7 @@ struct systrap_ctx {
 	uint64_t tls[2];     /* thread pointers: the sentry's on resume, or read by the stub */
 	uint64_t cur_tls[2]; /* the ones the stub last set by syscall (~0: unknown) */
 	uint32_t flags;	     /* SYSTRAP_FLAG_* */
-	uint32_t yields;     /* then sched_yields before it sleeps (set by the sentry) */
+	uint32_t pad0;
 	uint64_t guest_end;  /* the stub unmaps [0, guest_end) once it runs from its pages */
 	uint64_t req_nr;     /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
 	uint64_t req_args[6];
@@ -98,7 +97,6 @@ _Static_assert(offsetof(struct systrap_ctx, uc) == SYSTRAP_CTX_UC, "ctx layout")
 _Static_assert(offsetof(struct systrap_ctx, tls) == SYSTRAP_CTX_TLS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, cur_tls) == SYSTRAP_CTX_CUR_TLS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, flags) == SYSTRAP_CTX_FLAGS, "ctx layout");
-_Static_assert(offsetof(struct systrap_ctx, yields) == SYSTRAP_CTX_YIELDS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, guest_end) == SYSTRAP_CTX_GUEST_END, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_nr) == SYSTRAP_CTX_REQ_NR, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_args) == SYSTRAP_CTX_REQ_ARGS, "ctx layout");

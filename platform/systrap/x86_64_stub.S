@@ -76,34 +76,23 @@ post_event:
 	mov $__NR_futex, %eax
 	syscall
 
-/*
- * Waits for the sentry's answer: spins first (waking a sleeping thread on another CPU costs far
- * more), then yields the CPU for a while (to whoever else needs it, the sentry maybe), then
- * sleeps. r13 and r14 count down, since syscalls clobber rcx.
- */
+/* Waits for the sentry's answer: spins first (waking a sleeping thread costs far more), then
+ * sleeps. */
 wait:
-	mov CTX(SPIN), %r13d
-	mov CTX(YIELDS), %r14d
-	/* Spinning on the sentry's CPU would only keep it from answering: yield at once. */
+	mov CTX(SPIN), %ecx
+	/* Spinning on the sentry's CPU would only keep it from answering: sleep at once. */
 	mov CTX(STUB_CPU), %eax
 	cmp CTX(SENTRY_CPU), %eax
 	jne spin
-	xor %r13d, %r13d
+	xor %ecx, %ecx
 spin:
 	mov CTX(STATE), %eax
 	cmp $SYSTRAP_ST_EVENT, %eax
 	jne dispatch
-	test %r13d, %r13d
-	jz yield
-	dec %r13d
-	pause
-	jmp spin
-yield:
-	test %r14d, %r14d
+	test %ecx, %ecx
 	jz sleep
-	dec %r14d
-	mov $__NR_sched_yield, %eax
-	syscall
+	dec %ecx
+	pause
 	jmp spin
 sleep:
 	/* eax = EVENT: mark the state as slept on, unless the sentry has answered meanwhile. */
@@ -153,6 +142,9 @@ request:
  * this path needs, and reports ready in its new slot.
  */
 fork:
+	/* The copy's slot, in registers: the template's context gets the next request at once. */
+	mov CTX(REQ_ARGS), %r13
+	mov CTX_AT(REQ_ARGS, 8), %r14
 	mov $__NR_clone, %eax
 	mov $(CLONE_PARENT | SIGCHLD), %edi
 	xor %esi, %esi
@@ -165,8 +157,8 @@ fork:
 	mov %rax, CTX(REQ_RET)
 	jmp post_event
 new_stub:
-	mov CTX(REQ_ARGS), %r9
-	mov CTX_AT(REQ_ARGS, 8), %r8
+	mov %r13, %r9
+	mov %r14, %r8
 	mov %r12, %rdi
 	mov $SYSTRAP_SLOT_SIZE, %esi
 	mov $PROT_RW, %edx

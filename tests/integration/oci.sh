@@ -388,12 +388,20 @@ if t_selected oci/ps; then
 		grep -q ready "$T_TMP/ps.out" && break
 		sleep 0.05
 	done
-	table=$(oci ps "${C}ps" | awk 'NR > 1 { print $2, $3, $NF }')
+	# Three processes: init and its two children (busybox may run sleep without an exec, so
+	# their names are not checked). The JSON lists the same PIDs.
+	for ((i = 0; i < 40; i++)); do
+		table=$(oci ps "${C}ps" | awk 'NR > 1 { print $2, $3 }')
+		[[ $(wc -l <<<"$table") == 3 ]] && break
+		sleep 0.05
+	done
 	json=$(oci ps --format json "${C}ps")
-	if [[ $table == $'1 0 sh\n2 1 sleep\n3 1 sleep' && $json == "[1,2,3]" ]]; then
+	want_json="[$(awk '{ print $1 }' <<<"$table" | paste -sd,)]"
+	if [[ $table =~ ^1\ 0$'\n'[0-9]+\ 1$'\n'[0-9]+\ 1$ && $json == "$want_json" ]] &&
+		oci ps "${C}ps" | head -1 | grep -q '^UID *PID *PPID'; then
 		t_pass oci/ps
 	else
-		t_fail oci/ps "ps (PID PPID CMD):"$'\n'"$table"$'\n'"ps --format json: $json"
+		t_fail oci/ps "ps (PID PPID):"$'\n'"$table"$'\n'"ps --format json: $json"
 	fi
 	oci delete --force "${C}ps" >/dev/null 2>&1
 fi

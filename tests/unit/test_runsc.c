@@ -12,7 +12,8 @@
 #include "runsc-cli/container.h"
 #include "runsc-cli/signals.h"
 
-#define MINIMAL_PROCESS "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}"
+#define MINIMAL_PROCESS                                                                            \
+	"\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}"
 #define MINIMAL "{\"ociVersion\":\"1.0.2\"," MINIMAL_PROCESS ",\"root\":{\"path\":\"rootfs\"}}"
 
 /* Parses text; returns the bundle, or NULL with the message in *msg (static). */
@@ -145,9 +146,11 @@ START_TEST(wrong_types)
 	refused("{\"ociVersion\":\"1\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,"
 		"\"gid\":4294967295}},\"root\":{\"path\":\"r\"}}",
 		"process.user.gid is out of range");
-	refused("{\"ociVersion\":\"1\"," MINIMAL_PROCESS ",\"root\":{\"path\":\"r\",\"readonly\":1}}",
+	refused("{\"ociVersion\":\"1\"," MINIMAL_PROCESS
+		",\"root\":{\"path\":\"r\",\"readonly\":1}}",
 		"root.readonly must be a boolean");
-	refused("{\"ociVersion\":\"1\"," MINIMAL_PROCESS ",\"root\":{\"path\":\"r\"},\"hostname\":[]}",
+	refused("{\"ociVersion\":\"1\"," MINIMAL_PROCESS
+		",\"root\":{\"path\":\"r\"},\"hostname\":[]}",
 		"hostname must be a string, not an array");
 	refused("{\"ociVersion\":\"1\"," MINIMAL_PROCESS ",\"root\":{\"path\":\"r\"},"
 		"\"annotations\":{\"a\":1}}",
