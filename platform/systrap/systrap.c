@@ -65,7 +65,8 @@ static struct sock_fprog stub_filter;
  * The template: a stub that never runs guest code, forked to make the others (SYSTRAP_ST_FORK),
  * started by the first as_new. Waking a sleeping process costs 100-600 us on a VM, so the next
  * stub is forked ahead (spare: its FORK posted to the template, maybe not answered yet), and
- * destroyed stubs are reaped later (dead). template_lock (a leaf lock) guards all three.
+ * destroyed stubs are reaped later (dead). template_lock guards all three; only the memory
+ * file's allocator lock is taken under it.
  */
 static pthread_mutex_t template_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct platform_as *template, *spare;
@@ -192,7 +193,8 @@ static int build_stub_filter(int memfd)
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, SYSTRAP_BPF_ALLOW, SYSTRAP_BPF_KILL);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 4);
 	systrap_bpf_load_arg(b, 0, false);
-	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0,
+			 SYSTRAP_BPF_KILL);
 	systrap_bpf_load_arg(b, 1, false);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, SYSTRAP_BPF_ALLOW, SYSTRAP_BPF_KILL);
 	systrap_arch_filter_allow(b);
@@ -574,14 +576,20 @@ static int systrap_as_new(struct platform_as **out)
 	struct platform_as *as = NULL;
 	int err;
 
-	pthread_mutex_lock(&template_lock);
-	err = stub_from_template_locked(&as);
-	pthread_mutex_unlock(&template_lock);
-	if (err < 0 || (err = wait_ready(as)) < 0) {
+	/* A spare killed from outside while it waited costs one more fork, not the task. */
+	for (int tries = 0; tries < 2; tries++) {
+		pthread_mutex_lock(&template_lock);
+		err = stub_from_template_locked(&as);
+		pthread_mutex_unlock(&template_lock);
+		if (err == 0 && (err = wait_ready(as)) == 0 && !stub_gone(as))
+			break;
+		err = err < 0 ? err : -ESRCH;
 		if (as)
 			as_free(as);
-		return err;
+		as = NULL;
 	}
+	if (err < 0)
+		return err;
 	log_debug("systrap: stub %d ready (cpu %d)", as->pid, (int)as_ctx(as)->rseq[1]);
 	*out = as;
 	return 0;

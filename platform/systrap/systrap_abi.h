@@ -75,8 +75,8 @@ struct systrap_ctx {
 	uint64_t cur_tls[2]; /* the ones the stub last set by syscall (~0: unknown) */
 	uint32_t flags;	     /* SYSTRAP_FLAG_* */
 	uint32_t pad0;
-	uint64_t guest_end;  /* the stub unmaps [0, guest_end) once it runs from its pages */
-	uint64_t req_nr;     /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
+	uint64_t guest_end; /* the stub unmaps [0, guest_end) once it runs from its pages */
+	uint64_t req_nr;    /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
 	uint64_t req_args[6];
 	int64_t req_ret;
 	uint32_t sentry_cpu; /* the CPU the sentry last posted from: no spinning against it */
