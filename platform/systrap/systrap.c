@@ -58,9 +58,9 @@ struct platform_as {
 uint32_t systrap_flags;
 static int systrap_memfd = -1;
 static struct systrap_bpf stub_bpf, fork_bpf;
-/* The stubs' filter (the template's, which they inherit): built once here, since the cloned
- * child may not allocate. */
-static struct sock_fprog stub_filter;
+/* The stubs' filter (the template's, which they inherit), and what every stub but the template
+ * adds: built once here, since the cloned child may not allocate. */
+static struct sock_fprog stub_filter, fork_filter;
 /*
  * The template: a stub that never runs guest code, forked to make the others (SYSTRAP_ST_FORK),
  * started by the first as_new. Waking a sleeping process costs 100-600 us on a VM, so the next
@@ -70,6 +70,7 @@ static struct sock_fprog stub_filter;
  */
 static pthread_mutex_t template_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct platform_as *template, *spare;
+static bool first_cloned; /* the first stub was cloned directly */
 #define DEAD_MAX 64
 static pid_t dead[DEAD_MAX]; /* killed stubs not reaped yet */
 static size_t ndead;
@@ -223,6 +224,8 @@ static int build_stub_filter(int memfd)
 		return err;
 	if (b->len > SYSTRAP_CTX_FILTER_MAX)
 		return -E2BIG;
+	fork_filter.filter = b->insn;
+	fork_filter.len = b->len;
 	return 0;
 }
 
@@ -374,11 +377,11 @@ static long stub_request(struct platform_as *as, long nr, uint64_t a0, uint64_t 
 }
 
 /*
- * The template's setup (raw syscalls only: the child of a multithreaded process may not touch
+ * A cloned stub's setup (raw syscalls only: the child of a multithreaded process may not touch
  * libc's locks). No PR_SET_PDEATHSIG: it would fire when the task thread that happened to start
- * the template exits; the sentry is PID 1 of its PID namespace, and every stub dies with it.
+ * the stub exits; the sentry is PID 1 of its PID namespace, and every stub dies with it.
  */
-static void __attribute__((noreturn)) stub_child(const struct platform_as *as)
+static void __attribute__((noreturn)) stub_child(const struct platform_as *as, bool is_template)
 {
 	const uint64_t code = ARCH_STUB_ADDR, slot = as->slot.addr;
 	const size_t code_len = systrap_stub_code_end - systrap_stub_code;
@@ -421,7 +424,10 @@ static void __attribute__((noreturn)) stub_child(const struct platform_as *as)
 	if (syscall(SYS_sigaltstack, &ss, NULL) < 0 ||
 	    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all)) < 0)
 		syscall(SYS_exit_group, 122);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &stub_filter) < 0)
+	/* A stub that runs guest code may not fork: the template's part goes first, since once
+	 * stub_filter is in, only the stub code may make syscalls. */
+	if ((!is_template && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fork_filter) < 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &stub_filter) < 0)
 		syscall(SYS_exit_group, 123);
 	/* No syscall from here on but the stub code's. */
 	((void (*)(uint64_t))(code + (systrap_stub_start - systrap_stub_code)))(slot);
@@ -481,8 +487,11 @@ static int wait_ready(struct platform_as *as)
 	return 0;
 }
 
-/* The template, by a raw clone of this thread: the one stub whose start copies the sentry. */
-static int template_start(struct platform_as **out)
+/*
+ * A stub by a raw clone of this thread, which copies the sentry's address space: the first stub
+ * (a sandbox that never forks needs no template), and the template.
+ */
+static int stub_clone(struct platform_as **out, bool is_template)
 {
 	struct platform_as *as = as_alloc();
 	int err;
@@ -497,12 +506,12 @@ static int template_start(struct platform_as **out)
 		return err;
 	}
 	if (as->pid == 0)
-		stub_child(as);
+		stub_child(as, is_template);
 	if ((err = wait_ready(as)) < 0) {
 		as_free(as);
 		return err;
 	}
-	log_debug("systrap: template stub %d ready", as->pid);
+	log_debug("systrap: stub %d cloned", as->pid);
 	*out = as;
 	return 0;
 }
@@ -546,7 +555,7 @@ static int stub_from_template_locked(struct platform_as **out)
 
 	spare = NULL;
 	for (int tries = 0; tries < 2 && (err == -ESRCH || err == -EIO); tries++) {
-		if (!template && (err = template_start(&template)) < 0)
+		if (!template && (err = stub_clone(&template, true)) < 0)
 			break;
 		if (!as) {
 			if (!(as = as_alloc())) {
@@ -574,8 +583,15 @@ static int stub_from_template_locked(struct platform_as **out)
 static int systrap_as_new(struct platform_as **out)
 {
 	struct platform_as *as = NULL;
+	bool first;
 	int err;
 
+	pthread_mutex_lock(&template_lock);
+	first = !first_cloned;
+	first_cloned = true;
+	pthread_mutex_unlock(&template_lock);
+	if (first)
+		return stub_clone(out, false);
 	/* A spare killed from outside while it waited costs one more fork, not the task. */
 	for (int tries = 0; tries < 2; tries++) {
 		pthread_mutex_lock(&template_lock);

@@ -50,9 +50,10 @@ if [[ ! -x $BUSYBOX ]]; then
 	exit 0
 fi
 
-# A stub's guest syscalls trap by its own filter (stacked on the sentry's), not by ptrace.
+# A stub's guest syscalls trap by its own filter (stacked on the sentry's), not by ptrace: the
+# first stub, the template, and the stubs forked from it.
 if t_selected platform/systrap_stubs_filtered_untraced; then
-	if start_systrap 2 "$BUSYBOX" sleep 3; then
+	if start_systrap 3 "$BUSYBOX" sh -c 'sleep 3 & sleep 3'; then
 		msg=
 		for p in $STUBS; do
 			seccomp=$(awk '/^Seccomp:/ {print $2}' "/proc/$p/status")
@@ -75,7 +76,7 @@ fi
 # Killed from outside, the stubs take their guest with them (SIGKILL: 137), at once when it was
 # running guest code (a guest in a blocking syscall would hear of it when that returns).
 if t_selected platform/systrap_stub_killed; then
-	if start_systrap 2 "$BUSYBOX" sh -c 'while :; do :; done'; then
+	if start_systrap 1 "$BUSYBOX" sh -c 'while :; do :; done'; then
 		start=$SECONDS
 		# shellcheck disable=SC2086 # one PID per word
 		kill -KILL $STUBS
