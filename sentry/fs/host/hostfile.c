@@ -45,6 +45,10 @@ struct hostfile {
 	int fd;
 	bool stream; /* not a regular file: no position, readiness matters */
 	bool tty;
+	/* Whether preadv2/pwritev2 take RWF_NOWAIT on this fd (pipes, sockets and /dev/null do
+	 * since Linux 5.x; terminals do not): one call moves all that fits, without a poll or
+	 * O_NONBLOCK on a description runsc's caller shares. Cleared at the first EOPNOTSUPP. */
+	bool nowait;
 	int notify_id; /* -1: not in the notifier (regular files are always ready) */
 	struct waitqueue wq;
 	int fg_pgrp; /* the terminal's foreground process group (guest PID), vfs.lock */
@@ -120,6 +124,16 @@ static int host_wait(struct hostfile *h, short events)
 	return r == -ETIMEDOUT ? 0 : r;
 }
 
+static bool host_nowait(struct hostfile *h)
+{
+	return __atomic_load_n(&h->nowait, __ATOMIC_RELAXED);
+}
+
+static void host_no_nowait(struct hostfile *h)
+{
+	__atomic_store_n(&h->nowait, false, __ATOMIC_RELAXED);
+}
+
 static ssize_t host_read(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
 {
 	struct hostfile *h = HF(f);
@@ -134,8 +148,19 @@ static ssize_t host_read(struct file *f, const struct iovec *iov, int iovcnt, in
 		return n;
 	}
 	for (;;) {
+		if (host_nowait(h)) {
+			ssize_t n = preadv2(h->fd, iov, iovcnt, -1, RWF_NOWAIT);
+			if (n >= 0)
+				return n;
+			if (errno == EINTR)
+				continue;
+			if (errno == EOPNOTSUPP || errno == EINVAL)
+				host_no_nowait(h);
+			else if (errno != EAGAIN)
+				return -errno;
+		}
 		struct pollfd p = { .fd = h->fd, .events = POLLIN };
-		if (poll(&p, 1, 0) > 0) {
+		if (!host_nowait(h) && poll(&p, 1, 0) > 0) {
 			ssize_t n = readv(h->fd, iov, iovcnt);
 			if (n >= 0)
 				return n;
@@ -170,6 +195,33 @@ static int iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t max, 
 	return n;
 }
 
+/*
+ * One write of the bytes after done that cannot block: all that fits with RWF_NOWAIT, else a
+ * piece POLLOUT guarantees. Bytes written, 0, or a negative errno (-EAGAIN: none fit).
+ */
+static ssize_t host_write_some(struct hostfile *h, const struct iovec *iov, int iovcnt,
+			       size_t done, size_t total)
+{
+	struct iovec piece[16];
+	ssize_t n;
+
+	if (host_nowait(h)) {
+		int k = iov_slice(iov, iovcnt, done, total - done, piece, 16);
+		n = pwritev2(h->fd, piece, k, -1, RWF_NOWAIT);
+		if (n >= 0)
+			return n;
+		if (errno != EOPNOTSUPP && errno != EINVAL)
+			return -errno;
+		host_no_nowait(h);
+	}
+	struct pollfd p = { .fd = h->fd, .events = POLLOUT };
+	if (poll(&p, 1, 0) <= 0)
+		return -EAGAIN;
+	int k = iov_slice(iov, iovcnt, done, HOST_WRITE_CHUNK, piece, 16);
+	n = writev(h->fd, piece, k);
+	return n < 0 ? -errno : n;
+}
+
 static ssize_t host_write(struct file *f, const struct iovec *iov, int iovcnt, int64_t *pos)
 {
 	struct hostfile *h = HF(f);
@@ -183,26 +235,21 @@ static ssize_t host_write(struct file *f, const struct iovec *iov, int iovcnt, i
 		return n;
 	}
 	size_t total = iov_length(iov, iovcnt), done = 0;
-	struct iovec piece[16];
 	while (done < total) {
-		struct pollfd p = { .fd = h->fd, .events = POLLOUT };
-		if (poll(&p, 1, 0) > 0) {
-			int k = iov_slice(iov, iovcnt, done, HOST_WRITE_CHUNK, piece, 16);
-			ssize_t n = writev(h->fd, piece, k);
-			if (n > 0) {
-				done += (size_t)n;
-				continue;
-			}
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EPIPE) {
-				if (current())
-					task_send_signal(current(), SIGPIPE, NULL);
-				return done ? (ssize_t)done : -EPIPE;
-			}
-			if (n < 0 && errno != EAGAIN)
-				return done ? (ssize_t)done : -errno;
+		ssize_t n = host_write_some(h, iov, iovcnt, done, total);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
 		}
+		if (n == -EINTR)
+			continue;
+		if (n == -EPIPE) {
+			if (current())
+				task_send_signal(current(), SIGPIPE, NULL);
+			return done ? (ssize_t)done : -EPIPE;
+		}
+		if (n < 0 && n != -EAGAIN)
+			return done ? (ssize_t)done : n;
 		if (file_flags(f) & O_NONBLOCK)
 			return done ? (ssize_t)done : -EAGAIN;
 		int r = host_wait(h, POLLOUT);
@@ -426,6 +473,7 @@ int hostfile_new(int host_fd, struct file **out)
 	h->fd = host_fd;
 	h->stream = !S_ISREG(st.st_mode);
 	h->tty = isatty(host_fd);
+	h->nowait = h->stream && !h->tty;
 	h->notify_id = -1;
 	waitqueue_init(&h->wq);
 	if (h->stream) {
