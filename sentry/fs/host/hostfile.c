@@ -31,12 +31,15 @@
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/iov.h"
 #include "sentry/vfs/vfs.h"
+#include "syscalls/syscalls.h"
 
 /* The kernel's struct termios (asm-generic/termbits.h: 4 flags, c_line, 19 c_cc), which
  * TCGETS/TCSETS move; glibc's is larger. */
 #define KERNEL_TERMIOS_SIZE 36
 /* A blocked wait re-polls the host fd this often in case an edge was missed. */
 #define HOST_REPOLL_NS 200000000L
+/* Polls of 1 ms a blocked read or write makes itself before it sleeps on the notifier. */
+#define HOST_DIRECT_POLLS 2
 /* Writes to a pipe or terminal go in pieces that POLLOUT guarantees do not block. */
 #define HOST_WRITE_CHUNK 4096
 
@@ -112,7 +115,19 @@ static bool host_ready(void *arg)
  * signal. */
 static int host_wait(struct hostfile *h, short events)
 {
+	struct task *t = current();
 	struct timespec dl;
+
+	/* The other end of a pipe or socket usually answers within microseconds (a reader
+	 * draining a full pipe): poll the host fd from this thread for a moment, so the host
+	 * kernel wakes it directly, before sleeping on the notifier's slower hand-off. */
+	for (int i = 0; i < HOST_DIRECT_POLLS; i++) {
+		struct pollfd p = { .fd = h->fd, .events = events };
+		if (t && task_signal_pending(t))
+			return -ERESTARTSYS;
+		if (poll(&p, 1, 1) != 0)
+			return 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_nsec += HOST_REPOLL_NS;
 	if (dl.tv_nsec >= 1000000000L) {
@@ -120,7 +135,7 @@ static int host_wait(struct hostfile *h, short events)
 		dl.tv_nsec -= 1000000000L;
 	}
 	struct ready_wait w = { h->fd, events };
-	int r = task_wait_event(current(), &h->wq, host_ready, &w, &dl);
+	int r = task_wait_event(t, &h->wq, host_ready, &w, &dl);
 	return r == -ETIMEDOUT ? 0 : r;
 }
 
