@@ -27,6 +27,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/time.h"
 #include "sentry/kernel/waitqueue.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/iov.h"
@@ -128,12 +129,7 @@ static int host_wait(struct hostfile *h, short events)
 		if (poll(&p, 1, 1) != 0)
 			return 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_nsec += HOST_REPOLL_NS;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	dl = deadline_after(&(struct timespec){ 0, HOST_REPOLL_NS });
 	struct ready_wait w = { h->fd, events };
 	int r = task_wait_event(t, &h->wq, host_ready, &w, &dl);
 	return r == -ETIMEDOUT ? 0 : r;
