@@ -176,9 +176,10 @@ static int call_node(struct gofer_client *c, struct gofer_msg *req, gofer_fid *o
 	return 0;
 }
 
-int gofer_attach(struct gofer_client *c, gofer_fid *root, struct gofer_stat *st)
+int gofer_attach(struct gofer_client *c, uint32_t export_index, gofer_fid *root,
+		 struct gofer_stat *st)
 {
-	struct gofer_msg req = { .type = GOFER_ATTACH };
+	struct gofer_msg req = { .type = GOFER_ATTACH, .u.attach.root = export_index };
 
 	return call_node(c, &req, root, st, NULL);
 }

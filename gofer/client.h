@@ -50,8 +50,10 @@ struct gofer_client;
 int gofer_client_new(int sock, struct gofer_client **out);
 void gofer_client_free(struct gofer_client *c);
 
-/* The root of the export this connection serves. */
-int gofer_attach(struct gofer_client *c, gofer_fid *root, struct gofer_stat *st);
+/* The root of one export the connection serves: 0 the rootfs, then the bind mounts (gofer.h).
+ * -ENOENT: no such export. An export's root may be a regular file (a file bind mount). */
+int gofer_attach(struct gofer_client *c, uint32_t export_index, gofer_fid *root,
+		 struct gofer_stat *st);
 /* One path component: name has no '/', and is not "." or "..". Does not follow a final symlink. */
 int gofer_walk(struct gofer_client *c, gofer_fid dir, const char *name, gofer_fid *out,
 	       struct gofer_stat *st);

@@ -1,6 +1,6 @@
 /*
  * The gofer process's start: confine it (fds, mount namespace, chroot, capabilities,
- * seccomp) so that all it can still do is serve the root it was given, then serve.
+ * seccomp) so that all it can still do is serve the roots it was given, then serve.
  */
 #include "gofer/gofer.h"
 
@@ -133,8 +133,46 @@ static void raise_nofile(void)
 	}
 }
 
-/* A mount namespace of our own, so that nothing we do there reaches the host's. */
-static int enter_root(const char *root, int *proc_fd, int *root_fd)
+/*
+ * A bind mount's source as a detached mount of our own (open_tree clones it out of our
+ * mount namespace, attached nowhere): a read-only export is then read-only to the host
+ * kernel itself, whatever the server's code does, and a later change of the host's mounts
+ * at that path does not reach the sandbox. Where that is not allowed (EPERM: no
+ * CAP_SYS_ADMIN over our mount namespace, or a locked mount) the path itself is opened, and
+ * the server's own check is what refuses writes.
+ */
+static int open_export(const struct gofer_export *e, struct gofer_root *out)
+{
+	unsigned int rec = e->recursive ? AT_RECURSIVE : 0;
+	int fd = open_tree(AT_FDCWD, e->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+
+	if (fd < 0 && (errno == EPERM || errno == ENOSYS))
+		fd = open(e->path, O_PATH | O_CLOEXEC);
+	else if (fd >= 0 && e->readonly) {
+		struct mount_attr attr = {
+			.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+		};
+
+		if (mount_setattr(fd, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0) {
+			int ret = -errno;
+
+			close(fd);
+			return ret;
+		}
+	}
+	if (fd < 0)
+		return -errno;
+	out->fd = fd;
+	out->readonly = e->readonly;
+	return 0;
+}
+
+/*
+ * A mount namespace of our own, so that nothing we do there reaches the host's. roots[0]
+ * gets the rootfs, roots[1..] the exports, all opened before the chroot hides the host.
+ */
+static int enter_root(const char *root, const struct gofer_export *exports, size_t nexports,
+		      int *proc_fd, struct gofer_root *roots)
 {
 	if (unshare(CLONE_NEWNS) < 0)
 		return fail("unshare(CLONE_NEWNS)", -errno);
@@ -144,15 +182,25 @@ static int enter_root(const char *root, int *proc_fd, int *root_fd)
 	*proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*proc_fd < 0)
 		return fail("/proc/self/fd", -errno);
+	for (size_t i = 0; i < nexports; i++) {
+		int ret = open_export(&exports[i], &roots[1 + i]);
+
+		if (ret < 0) {
+			log_warn("bind mount source %s: %s", exports[i].path, strerror(-ret));
+			return 1;
+		}
+	}
 	if (chdir(root) < 0)
 		return fail(root, -errno);
 	if (chroot(".") < 0)
 		return fail("chroot", -errno);
 	if (chdir("/") < 0)
 		return fail("chdir(/)", -errno);
-	*root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*root_fd < 0)
+	roots[0].fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (roots[0].fd < 0)
 		return fail("opening the root", -errno);
+	/* Only ever read: the sentry's overlay keeps the guest's writes in memory. */
+	roots[0].readonly = true;
 	return 0;
 }
 
@@ -234,10 +282,10 @@ static int install_seccomp(int sock)
 	return ret < 0 ? fail("installing the seccomp filter", ret) : 0;
 }
 
-int gofer_main(int sock, const char *root)
+int gofer_main(int sock, const char *root, const struct gofer_export *exports, size_t nexports)
 {
 	cleanup_close int proc_fd = -1;
-	cleanup_close int root_fd = -1;
+	cleanup_free struct gofer_root *roots = NULL;
 	int ret;
 
 	prctl(PR_SET_NAME, "runsc-gofer", 0, 0, 0);
@@ -247,11 +295,18 @@ int gofer_main(int sock, const char *root)
 	if (sock < 0)
 		return fail("closing inherited fds", sock);
 	raise_nofile();
-	if (enter_root(root, &proc_fd, &root_fd) || drop_caps() || install_seccomp(sock)) {
+	roots = calloc(nexports + 1, sizeof(*roots));
+	if (!roots)
+		return fail("roots", -ENOMEM);
+	for (size_t i = 0; i <= nexports; i++)
+		roots[i].fd = -1;
+	if (enter_root(root, exports, nexports, &proc_fd, roots) || drop_caps() ||
+	    install_seccomp(sock)) {
 		close(sock);
 		return 1;
 	}
-	ret = gofer_serve_proc(sock, root_fd, proc_fd);
+	ret = gofer_serve_proc(sock, roots, (uint32_t)nexports + 1, proc_fd);
 	close(sock);
+	/* The process ends here: its fds go with it. */
 	return ret == 0 ? 0 : 1;
 }

@@ -311,6 +311,7 @@ static void cur_body(struct cursor *c, struct gofer_msg *m)
 
 	switch (m->type) {
 	case GOFER_ATTACH:
+		cur_u32(c, &m->u.attach.root);
 		break;
 	case GOFER_WALK:
 		cur_fid(c, &m->u.walk.dir);

@@ -75,6 +75,9 @@ struct gofer_msg {
 			gofer_fid fid;
 		} fid;
 		struct {
+			uint32_t root; /* which export: 0 the rootfs, then the bind mounts */
+		} attach;
+		struct {
 			gofer_fid dir;
 			char name[GOFER_NAME_MAX + 1];
 		} walk;

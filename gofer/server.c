@@ -1,6 +1,7 @@
 /*
- * The gofer server: answers one connection's requests on the files under one root. Every
- * file the sentry knows is a fid, an O_PATH fd opened without following symlinks.
+ * The gofer server: answers one connection's requests on the files under its roots (the
+ * rootfs and the bind mounts' sources). Every file the sentry knows is a fid, an O_PATH fd
+ * opened without following symlinks.
  */
 #include "gofer/gofer.h"
 
@@ -37,6 +38,7 @@ struct fid_entry {
 	int fd;		    /* O_PATH | O_NOFOLLOW; -1 while the slot is free */
 	int dir_fd;	    /* directories: O_RDONLY for getdents64, opened on first readdir */
 	mode_t type;	    /* S_IFMT bits: an inode never changes type */
+	bool readonly;	    /* under a read-only root: every change gets -EROFS */
 	uint32_t gen;
 	uint32_t next_free; /* free list: index + 1 of the next free slot, 0 at the end */
 };
@@ -45,7 +47,8 @@ struct fid_entry {
 struct server {
 	int sock;
 	bool stream;
-	int root_fd;
+	const struct gofer_root *roots;
+	uint32_t nroots;
 	int proc_fd;
 	struct fid_entry *chunks[GOFER_FIDS_MAX / FID_CHUNK];
 	uint32_t nfids;	    /* slots allocated: a multiple of FID_CHUNK */
@@ -97,7 +100,7 @@ static int fid_reserve(struct server *s)
 }
 
 /* Takes ownership of fd; a slot must have been reserved. */
-static gofer_fid fid_install(struct server *s, int fd, mode_t mode)
+static gofer_fid fid_install(struct server *s, int fd, mode_t mode, bool readonly)
 {
 	uint32_t index = s->free_head - 1;
 	struct fid_entry *e = fid_slot(s, index);
@@ -106,6 +109,7 @@ static gofer_fid fid_install(struct server *s, int fd, mode_t mode)
 	e->fd = fd;
 	e->dir_fd = -1;
 	e->type = mode & S_IFMT;
+	e->readonly = readonly;
 	return ((gofer_fid)e->gen << 32) | (index + 1);
 }
 
@@ -210,7 +214,7 @@ static void new_node(struct server *s, struct fid_entry *dir, const char *name, 
 		rep->result = ret;
 		return;
 	}
-	rep->u.node.fid = fid_install(s, pfd, rep->u.node.st.mode);
+	rep->u.node.fid = fid_install(s, pfd, rep->u.node.st.mode, dir->readonly);
 }
 
 static int open_path_at(int dirfd, const char *name, int flags)
@@ -227,14 +231,25 @@ static int reply_error(struct gofer_msg *rep, int err)
 	return 0;
 }
 
+/* Changes below a read-only root: refused here too, whatever the sentry's mount says. */
+static int reply_erofs(struct gofer_msg *rep)
+{
+	return reply_error(rep, -EROFS);
+}
+
 static int do_attach(struct server *s, const struct gofer_msg *req, struct gofer_msg *rep)
 {
+	const struct gofer_root *root;
 	int ret = fid_reserve(s);
 	int fd;
 
 	if (ret < 0)
 		return reply_error(rep, ret);
-	fd = open_path_at(s->root_fd, ".", O_DIRECTORY);
+	if (req->u.attach.root >= s->nroots)
+		return reply_error(rep, -ENOENT);
+	root = &s->roots[req->u.attach.root];
+	/* A new description of the root itself (a directory or a file bind mount's file). */
+	fd = reopen(s, root->fd, O_PATH);
 	if (fd < 0)
 		return reply_error(rep, fd);
 	ret = stat_fd(fd, &rep->u.node.st);
@@ -242,7 +257,7 @@ static int do_attach(struct server *s, const struct gofer_msg *req, struct gofer
 		close(fd);
 		return reply_error(rep, ret);
 	}
-	rep->u.node.fid = fid_install(s, fd, rep->u.node.st.mode);
+	rep->u.node.fid = fid_install(s, fd, rep->u.node.st.mode, root->readonly);
 	return 0;
 }
 
@@ -264,7 +279,7 @@ static int do_walk(struct server *s, const struct gofer_msg *req, struct gofer_m
 		close(fd);
 		return reply_error(rep, ret);
 	}
-	rep->u.node.fid = fid_install(s, fd, rep->u.node.st.mode);
+	rep->u.node.fid = fid_install(s, fd, rep->u.node.st.mode, dir->readonly);
 	return 0;
 }
 
@@ -303,6 +318,9 @@ static int do_open(struct server *s, const struct gofer_msg *req, struct gofer_m
 
 	if (!e)
 		return MALFORMED;
+	if (e->readonly &&
+	    ((req->u.open.flags & O_ACCMODE) != O_RDONLY || (req->u.open.flags & O_TRUNC)))
+		return reply_erofs(rep);
 	ret = open_type_check(e->type);
 	if (ret == 0)
 		ret = reopen(s, e->fd, (int)req->u.open.flags);
@@ -321,6 +339,8 @@ static int do_create(struct server *s, const struct gofer_msg *req, struct gofer
 
 	if (!dir)
 		return MALFORMED;
+	if (dir->readonly)
+		return reply_erofs(rep);
 	ret = fid_reserve(s);
 	if (ret < 0)
 		return reply_error(rep, ret);
@@ -345,6 +365,8 @@ static int do_mkdir(struct server *s, const struct gofer_msg *req, struct gofer_
 
 	if (!dir)
 		return MALFORMED;
+	if (dir->readonly)
+		return reply_erofs(rep);
 	ret = fid_reserve(s);
 	if (ret < 0)
 		return reply_error(rep, ret);
@@ -381,6 +403,8 @@ static int do_mknod(struct server *s, const struct gofer_msg *req, struct gofer_
 
 	if (!dir)
 		return MALFORMED;
+	if (dir->readonly)
+		return reply_erofs(rep);
 	if (type == 0)
 		type = S_IFREG; /* as mknod(2) */
 	ret = mknod_type_check(type);
@@ -402,6 +426,8 @@ static int do_symlink(struct server *s, const struct gofer_msg *req, struct gofe
 
 	if (!dir)
 		return MALFORMED;
+	if (dir->readonly)
+		return reply_erofs(rep);
 	ret = fid_reserve(s);
 	if (ret < 0)
 		return reply_error(rep, ret);
@@ -419,6 +445,8 @@ static int do_link(struct server *s, const struct gofer_msg *req, struct gofer_m
 
 	if (!dir || !target)
 		return MALFORMED;
+	if (dir->readonly)
+		return reply_erofs(rep);
 	/* linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the magic link does not. */
 	if (linkat(s->proc_fd, proc_name(target->fd).s, dir->fd, req->u.link.name,
 		   AT_SYMLINK_FOLLOW) < 0)
@@ -432,6 +460,8 @@ static int do_unlink(struct server *s, const struct gofer_msg *req, struct gofer
 
 	if (!dir)
 		return MALFORMED;
+	if (dir->readonly)
+		return reply_erofs(rep);
 	if (unlinkat(dir->fd, req->u.unlink.name, (int)req->u.unlink.flags) < 0)
 		rep->result = -errno;
 	return 0;
@@ -444,6 +474,8 @@ static int do_rename(struct server *s, const struct gofer_msg *req, struct gofer
 
 	if (!olddir || !newdir)
 		return MALFORMED;
+	if (olddir->readonly || newdir->readonly)
+		return reply_erofs(rep);
 	if (renameat(olddir->fd, req->u.rename.oldname, newdir->fd, req->u.rename.newname) < 0)
 		rep->result = -errno;
 	return 0;
@@ -563,6 +595,8 @@ static int do_setstat(struct server *s, const struct gofer_msg *req, struct gofe
 
 	if (!e)
 		return MALFORMED;
+	if (e->readonly)
+		return reply_erofs(rep);
 	if (a->mask & (GOFER_SET_UID | GOFER_SET_GID)) {
 		uid_t uid = (a->mask & GOFER_SET_UID) ? a->uid : (uid_t)-1;
 		gid_t gid = (a->mask & GOFER_SET_GID) ? a->gid : (gid_t)-1;
@@ -701,9 +735,9 @@ static int serve_loop(struct server *s)
 	}
 }
 
-int gofer_serve_proc(int sock, int root_fd, int proc_fd)
+int gofer_serve_proc(int sock, const struct gofer_root *roots, uint32_t nroots, int proc_fd)
 {
-	struct server s = { .sock = sock, .root_fd = root_fd, .proc_fd = proc_fd };
+	struct server s = { .sock = sock, .roots = roots, .nroots = nroots, .proc_fd = proc_fd };
 	int ret;
 
 	umask(0);
@@ -742,6 +776,7 @@ int gofer_serve_proc(int sock, int root_fd, int proc_fd)
 int gofer_serve(int sock, int root_fd)
 {
 	cleanup_close int proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct gofer_root root = { .fd = root_fd };
 
 	if (proc_fd < 0) {
 		int ret = -errno;
@@ -750,5 +785,5 @@ int gofer_serve(int sock, int root_fd)
 		shutdown(sock, SHUT_RDWR);
 		return ret;
 	}
-	return gofer_serve_proc(sock, root_fd, proc_fd);
+	return gofer_serve_proc(sock, &root, 1, proc_fd);
 }

@@ -1,7 +1,7 @@
 /*
  * How guest code runs and traps: one interface, one implementation per platform (ptrace,
- * systrap). An address space is a stub host process; a context is one guest thread in it.
- * Every call on an address space is made from the host thread that runs its tasks.
+ * systrap). An address space is a stub host process; a context is one guest thread in it, a
+ * thread of that process. A context is driven only by the host thread that runs its task.
  */
 #ifndef CVISOR_PLATFORM_H
 #define CVISOR_PLATFORM_H
@@ -13,6 +13,7 @@
 #include "sentry/arch/arch.h"
 
 struct platform_as;
+struct platform_ctx;
 
 enum platform_event {
 	PLATFORM_SYSCALL,     /* the guest made a syscall; regs hold its number and arguments */
@@ -31,22 +32,39 @@ struct platform_ops {
 	const char *name;
 	/* Process-wide setup, once, in the sentry before any address space. */
 	int (*init)(int memfd);
-	int (*as_new)(struct platform_as **out);
+	/* A new address space and the context of its first guest thread, which belongs to it. */
+	int (*as_new)(struct platform_as **out, struct platform_ctx **ctx);
+	/* Once no context of as runs any more; ends every stub thread. */
 	void (*as_destroy)(struct platform_as *as);
-	/* Maps [addr, addr+len) to the memory file at off. MAP_FIXED semantics. */
-	int (*as_map)(struct platform_as *as, uint64_t addr, size_t len, int prot, bool shared,
+	/*
+	 * Address-space changes, carried out by ctx's stub thread: ctx is the caller's own (its
+	 * guest thread is in the sentry), the changes apply to every thread of the address space
+	 * before the call returns, and the caller serializes them per address space (mm->lock).
+	 * Maps [addr, addr+len) to the memory file at off. MAP_FIXED semantics.
+	 */
+	int (*as_map)(struct platform_ctx *ctx, uint64_t addr, size_t len, int prot, bool shared,
 		      uint64_t off);
-	int (*as_unmap)(struct platform_as *as, uint64_t addr, size_t len);
-	int (*as_protect)(struct platform_as *as, uint64_t addr, size_t len, int prot);
+	int (*as_unmap)(struct platform_ctx *ctx, uint64_t addr, size_t len);
+	int (*as_protect)(struct platform_ctx *ctx, uint64_t addr, size_t len, int prot);
 	/* Removes every guest mapping (execve). */
-	int (*as_clear)(struct platform_as *as);
+	int (*as_clear)(struct platform_ctx *ctx);
+	/*
+	 * Another guest thread in parent's address space, made by parent's host thread (parent's
+	 * guest thread is in the sentry). The new context is then run only by the host thread
+	 * that calls run() on it first, and released by that thread with ctx_release.
+	 */
+	int (*ctx_new)(struct platform_ctx *parent, struct platform_ctx **out);
+	/* Ends the context's stub thread (its guest thread has exited). The address space's first
+	 * context is only parked: it goes with the address space. */
+	void (*ctx_release)(struct platform_ctx *ctx);
 	/* Runs the guest thread with regs until the next event; regs are updated in place. */
-	enum platform_event (*run)(struct platform_as *as, struct arch_regs *regs,
+	enum platform_event (*run)(struct platform_ctx *ctx, struct arch_regs *regs,
 				   struct platform_fault *fault);
-	/* Makes a concurrent run() return PLATFORM_INTERRUPTED soon. Any thread may call it. */
-	void (*interrupt)(struct platform_as *as);
+	/* Makes a concurrent run() of ctx return PLATFORM_INTERRUPTED soon. Any thread may call
+	 * it. */
+	void (*interrupt)(struct platform_ctx *ctx);
 	/* FP state of the thread: fetched into regs->fp (fp_valid), loaded from it when fp_dirty. */
-	int (*get_fpregs)(struct platform_as *as, struct arch_regs *regs);
+	int (*get_fpregs)(struct platform_ctx *ctx, struct arch_regs *regs);
 	/* Host PID of the stub, for diagnostics. */
 	int (*host_pid)(struct platform_as *as);
 };

@@ -4,6 +4,7 @@
  * Unknown fields are ignored, as the runtime spec requires.
  */
 #include "runsc-cli/bundle.h"
+#include "runsc-cli/bundle_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,11 @@
 /* A config.json larger than this is not a configuration. */
 #define CONFIG_MAX (4 << 20)
 
-#define BAD(...) cli_error(err, 1, "config.json: " __VA_ARGS__)
+/* The document being checked, for messages: config.json, or runc exec's --process file. */
+static const char *document = "config.json";
+#define BAD(fmt, ...) cli_error(err, 1, "%s: " fmt, document, ##__VA_ARGS__)
 
-static const char *type_name(json_object *o)
+const char *type_name(json_object *o)
 {
 	switch (json_object_get_type(o)) {
 	case json_type_null:
@@ -66,8 +69,8 @@ static const char *want_name(json_type t)
  * obj's member key, of type want. *out is NULL when it is absent or null and not required.
  * path names obj for messages ("" for the top level).
  */
-static int member(json_object *obj, const char *path, const char *key, json_type want,
-		  bool required, json_object **out, struct cli_error **err)
+int member(json_object *obj, const char *path, const char *key, json_type want, bool required,
+	   json_object **out, struct cli_error **err)
 {
 	json_object *v = NULL;
 	const char *dot = *path ? "." : "";
@@ -86,8 +89,8 @@ static int member(json_object *obj, const char *path, const char *key, json_type
 }
 
 /* An integer member in [0, max]; *out untouched when absent and not required. */
-static int member_uint(json_object *obj, const char *path, const char *key, bool required,
-		       uint64_t max, uint64_t *out, struct cli_error **err)
+int member_uint(json_object *obj, const char *path, const char *key, bool required, uint64_t max,
+		uint64_t *out, struct cli_error **err)
 {
 	json_object *v;
 	uint64_t n;
@@ -119,8 +122,8 @@ static int member_bool(json_object *obj, const char *path, const char *key, bool
 	return 0;
 }
 
-static int member_string(json_object *obj, const char *path, const char *key, bool required,
-			 const char **out, struct cli_error **err)
+int member_string(json_object *obj, const char *path, const char *key, bool required,
+		  const char **out, struct cli_error **err)
 {
 	json_object *v;
 
@@ -136,8 +139,8 @@ static int member_string(json_object *obj, const char *path, const char *key, bo
  * An array of strings as a NULL-terminated vector pointing into the JSON (*out NULL when
  * absent and not required). nonempty: at least one element.
  */
-static int member_strv(json_object *obj, const char *path, const char *key, bool required,
-		       bool nonempty, const char ***out, struct cli_error **err)
+int member_strv(json_object *obj, const char *path, const char *key, bool required, bool nonempty,
+		const char ***out, struct cli_error **err)
 {
 	const char *dot = *path ? "." : "";
 	json_object *v;
@@ -281,14 +284,19 @@ const char *const bundle_capability_names[] = {
 	NULL,
 };
 
-static int parse_capabilities(json_object *process, struct cli_error **err)
+static int parse_capabilities(json_object *process, struct bundle *b, struct cli_error **err)
 {
 	static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted",
 					    "ambient" };
+	uint64_t *bits[] = { &b->process.cap_bounding, &b->process.cap_effective,
+			     &b->process.cap_inheritable, &b->process.cap_permitted,
+			     &b->process.cap_ambient };
 	json_object *caps;
 
 	if (member(process, "process", "capabilities", json_type_object, false, &caps, err) < 0)
 		return -1;
+	/* A set not given is empty, as runc leaves it. */
+	b->process.has_capabilities = caps != NULL;
 	for (size_t s = 0; caps && s < ARRAY_SIZE(sets); s++) {
 		cleanup_free const char **names = NULL;
 
@@ -305,18 +313,18 @@ static int parse_capabilities(json_object *process, struct cli_error **err)
 				return BAD(
 					"process.capabilities.%s[%zu]: unknown capability \"%s\"",
 					sets[s], i, names[i]);
+			*bits[s] |= 1ULL << k;
 		}
 	}
 	return 0;
 }
 
-static int parse_process(json_object *top, struct bundle *b, struct cli_error **err)
+/* The members of a process object: config.json's "process", or runc exec's --process file. */
+static int parse_process_object(json_object *process, struct bundle *b, struct cli_error **err)
 {
-	json_object *process, *user, *gids;
+	json_object *user, *gids;
 	uint64_t v;
 
-	if (member(top, "", "process", json_type_object, true, &process, err) < 0)
-		return -1;
 	if (member_strv(process, "process", "args", true, true, (const char ***)&b->process.args,
 			err) < 0)
 		return -1;
@@ -372,7 +380,7 @@ static int parse_process(json_object *top, struct bundle *b, struct cli_error **
 		}
 		b->process.n_additional_gids = n;
 	}
-	if (parse_rlimits(process, b, err) < 0 || parse_capabilities(process, err) < 0)
+	if (parse_rlimits(process, b, err) < 0 || parse_capabilities(process, b, err) < 0)
 		return -1;
 	{
 		const char *s;
@@ -385,6 +393,15 @@ static int parse_process(json_object *top, struct bundle *b, struct cli_error **
 			return -1;
 	}
 	return 0;
+}
+
+static int parse_process(json_object *top, struct bundle *b, struct cli_error **err)
+{
+	json_object *process;
+
+	if (member(top, "", "process", json_type_object, true, &process, err) < 0)
+		return -1;
+	return parse_process_object(process, b, err);
 }
 
 static int parse_mounts(json_object *top, struct bundle *b, struct cli_error **err)
@@ -550,6 +567,7 @@ static int parse_linux(json_object *top, struct bundle *b, struct cli_error **er
 	b->resources.memory_limit = b->resources.memory_reservation = RESOURCE_UNSET;
 	b->resources.pids_limit = RESOURCE_UNSET;
 	b->resources.cpu_shares = b->resources.cpu_quota = b->resources.cpu_period = RESOURCE_UNSET;
+	b->resources.memory_swap = RESOURCE_UNSET;
 	if (member(top, "", "linux", json_type_object, false, &lnx, err) < 0)
 		return -1;
 	if (!lnx)
@@ -564,7 +582,7 @@ static int parse_linux(json_object *top, struct bundle *b, struct cli_error **er
 		return -1;
 	if (member(lnx, "linux", "uidMappings", json_type_array, false, &o, err) < 0 ||
 	    member(lnx, "linux", "gidMappings", json_type_array, false, &o, err) < 0 ||
-	    member(lnx, "linux", "seccomp", json_type_object, false, &o, err) < 0 ||
+	    bundle_parse_seccomp(lnx, &b->seccomp, err) < 0 ||
 	    member(lnx, "linux", "sysctl", json_type_object, false, &o, err) < 0)
 		return -1;
 	return 0;
@@ -683,42 +701,54 @@ void hooks_free_list(struct oci_hook *list, size_t n)
 	free(list);
 }
 
+/* One JSON document, nothing after it; the messages start with what (e.g. "config.json"). */
+static int parse_json(const char *what, const char *text, json_object **out,
+		      struct cli_error **err)
+{
+	struct json_tokener *tok = json_tokener_new();
+	size_t len = strlen(text);
+
+	if (!tok)
+		return cli_error(err, 1, "out of memory");
+	*out = json_tokener_parse_ex(tok, text, len);
+	if (!*out) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		/* A document cut short is "continue": the parser wanted more. */
+		cli_error(err, 1, "%s: malformed JSON at byte %zu: %s", what,
+			  json_tokener_get_parse_end(tok),
+			  e == json_tokener_continue ? "unexpected end of the file" :
+						       json_tokener_error_desc(e));
+		json_tokener_free(tok);
+		return -1;
+	}
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (!strchr(" \t\r\n", text[i])) {
+			cli_error(err, 1,
+				  "%s: malformed JSON at byte %zu: text after the end of the "
+				  "document",
+				  what, i);
+			json_tokener_free(tok);
+			json_object_put(steal_pointer(out));
+			return -1;
+		}
+	}
+	json_tokener_free(tok);
+	return 0;
+}
+
 int bundle_parse(const char *dir, const char *text, struct bundle **out, struct cli_error **err)
 {
 	struct bundle *b = calloc(1, sizeof(*b));
-	struct json_tokener *tok;
-	size_t len = strlen(text);
 
 	if (!b || !(b->dir = strdup(dir))) {
 		free(b);
 		return cli_error(err, 1, "out of memory");
 	}
-	tok = json_tokener_new();
-	if (!tok) {
-		bundle_free(b);
-		return cli_error(err, 1, "out of memory");
-	}
-	b->json = json_tokener_parse_ex(tok, text, len);
-	if (!b->json) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		/* A document cut short is "continue": the parser wanted more. */
-		BAD("malformed JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-		    e == json_tokener_continue ? "unexpected end of the file" :
-						 json_tokener_error_desc(e));
-		json_tokener_free(tok);
+	if (parse_json("config.json", text, &b->json, err) < 0) {
 		bundle_free(b);
 		return -1;
 	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (!strchr(" \t\r\n", text[i])) {
-			BAD("malformed JSON at byte %zu: text after the end of the document", i);
-			json_tokener_free(tok);
-			bundle_free(b);
-			return -1;
-		}
-	}
-	json_tokener_free(tok);
 	if (parse_top(b, err) < 0) {
 		bundle_free(b);
 		return -1;
@@ -727,22 +757,23 @@ int bundle_parse(const char *dir, const char *text, struct bundle **out, struct 
 	return 0;
 }
 
-static int read_config(int dirfd, const char *dir, char **out, struct cli_error **err)
+/* Reads name (from dirfd) whole; what names it in messages ("bundle DIR: config.json"). */
+static int read_json_file(int dirfd, const char *name, const char *what, char **out,
+			  struct cli_error **err)
 {
-	cleanup_close int fd = openat(dirfd, "config.json", O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *buf = NULL;
 	struct stat st;
 	size_t done = 0;
 
 	if (fd < 0)
-		return cli_error_errno(err, errno, 1, "bundle %s: config.json", dir);
+		return cli_error_errno(err, errno, 1, "%s", what);
 	if (fstat(fd, &st) < 0)
-		return cli_error_errno(err, errno, 1, "bundle %s: config.json", dir);
+		return cli_error_errno(err, errno, 1, "%s", what);
 	if (!S_ISREG(st.st_mode))
-		return cli_error(err, 1, "bundle %s: config.json is not a regular file", dir);
+		return cli_error(err, 1, "%s is not a regular file", what);
 	if (st.st_size > CONFIG_MAX)
-		return cli_error(err, 1, "bundle %s: config.json is larger than %d bytes", dir,
-				 CONFIG_MAX);
+		return cli_error(err, 1, "%s is larger than %d bytes", what, CONFIG_MAX);
 	buf = malloc(st.st_size + 1);
 	if (!buf)
 		return cli_error(err, 1, "out of memory");
@@ -752,15 +783,14 @@ static int read_config(int dirfd, const char *dir, char **out, struct cli_error 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return cli_error_errno(err, errno, 1, "bundle %s: reading config.json",
-					       dir);
+			return cli_error_errno(err, errno, 1, "%s: reading it", what);
 		if (n == 0)
 			break;
 		done += n;
 	}
 	buf[done] = 0;
 	if (strlen(buf) != done)
-		return cli_error(err, 1, "config.json: malformed JSON: it contains a NUL byte");
+		return cli_error(err, 1, "%s: malformed JSON: it contains a NUL byte", name);
 	*out = steal_pointer(&buf);
 	return 0;
 }
@@ -768,7 +798,7 @@ static int read_config(int dirfd, const char *dir, char **out, struct cli_error 
 int bundle_load(const char *dir, struct bundle **out, struct cli_error **err)
 {
 	cleanup_free char *abs = realpath(dir, NULL);
-	cleanup_free char *text = NULL;
+	cleanup_free char *text = NULL, *what = NULL;
 	cleanup_close int dirfd = -1;
 	struct bundle *b;
 	struct stat st;
@@ -779,7 +809,12 @@ int bundle_load(const char *dir, struct bundle **out, struct cli_error **err)
 	dirfd = open(abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return cli_error_errno(err, errno, 1, "bundle %s", dir);
-	if (read_config(dirfd, abs, &text, err) < 0 || bundle_parse(abs, text, &b, err) < 0)
+	what = malloc(strlen(abs) + 32);
+	if (!what)
+		return cli_error(err, 1, "out of memory");
+	sprintf(what, "bundle %s: config.json", abs);
+	if (read_json_file(dirfd, "config.json", what, &text, err) < 0 ||
+	    bundle_parse(abs, text, &b, err) < 0)
 		return -1;
 	if (stat(b->rootfs, &st) < 0) {
 		cli_error_errno(err, errno, 1, "root.path %s", b->rootfs);
@@ -804,6 +839,34 @@ int bundle_load(const char *dir, struct bundle **out, struct cli_error **err)
 	return 0;
 }
 
+int bundle_load_process(const char *path, struct bundle **out, struct cli_error **err)
+{
+	cleanup_free char *text = NULL;
+	struct bundle *b;
+	int r;
+
+	if (read_json_file(AT_FDCWD, path, path, &text, err) < 0)
+		return -1;
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->dir = strdup(""))) {
+		free(b);
+		return cli_error(err, 1, "out of memory");
+	}
+	document = path;
+	r = parse_json(path, text, &b->json, err);
+	if (r == 0 && !json_object_is_type(b->json, json_type_object))
+		r = BAD("the process must be an object, not %s", type_name(b->json));
+	if (r == 0)
+		r = parse_process_object(b->json, b, err);
+	document = "config.json";
+	if (r < 0) {
+		bundle_free(b);
+		return -1;
+	}
+	*out = b;
+	return 0;
+}
+
 void bundle_free(struct bundle *b)
 {
 	if (!b)
@@ -819,6 +882,7 @@ void bundle_free(struct bundle *b)
 	free(b->readonly_paths);
 	for (int k = 0; k < HOOK_KINDS; k++)
 		hooks_free_list(b->hooks.list[k], b->hooks.n[k]);
+	bundle_free_seccomp(b->seccomp);
 	json_object_put(b->json);
 	free(b->rootfs);
 	free(b->dir);

@@ -16,6 +16,7 @@
 #define OCI_VERSION "1.0.2-dev"
 
 struct json_object;
+struct seccomp_profile; /* sentry/kernel/seccomp.h */
 
 #define RESOURCE_UNSET INT64_MIN
 
@@ -37,6 +38,9 @@ struct oci_resources {
 	int64_t memory_reservation;
 	int64_t pids_limit; /* <= 0: unlimited */
 	int64_t cpu_shares, cpu_quota, cpu_period;
+	/* Set only by runsc update so far: memory+swap in bytes (-1: unlimited), cpuset lists. */
+	int64_t memory_swap;
+	const char *cpuset_cpus, *cpuset_mems; /* NULL: not given */
 };
 
 /* OCI hooks, in the order of a container's life. */
@@ -97,6 +101,9 @@ struct bundle {
 		struct oci_rlimit *rlimits;
 		size_t n_rlimits;
 		bool no_new_privileges;
+		/* process.capabilities as bit sets (1 << CAP_*); has_capabilities: given. */
+		bool has_capabilities;
+		uint64_t cap_bounding, cap_effective, cap_inheritable, cap_permitted, cap_ambient;
 	} process;
 	bool root_readonly;
 	const char *hostname; /* NULL: not given */
@@ -110,6 +117,7 @@ struct bundle {
 	struct json_object *annotations; /* an object of strings, or NULL */
 	struct oci_hooks hooks;
 	struct json_object *hooks_json; /* "hooks" as given (kept in the state), or NULL */
+	struct seccomp_profile *seccomp; /* linux.seccomp compiled (bundle_seccomp.c), or NULL */
 };
 
 /*
@@ -119,6 +127,11 @@ struct bundle {
 int bundle_load(const char *dir, struct bundle **out, struct cli_error **err);
 /* Parses and checks config.json text (no file access); dir is recorded, not used. */
 int bundle_parse(const char *dir, const char *text, struct bundle **out, struct cli_error **err);
+/*
+ * Loads an OCI process object (runc exec's --process FILE) into (*out)->process, checked as
+ * config.json's "process" is; the rest of the bundle is empty. Messages name path.
+ */
+int bundle_load_process(const char *path, struct bundle **out, struct cli_error **err);
 void bundle_free(struct bundle *b);
 
 /* config.json's name of a hook kind ("createRuntime"). */
@@ -130,6 +143,14 @@ const char *hook_kind_name(enum hook_kind kind);
 int bundle_parse_hooks(struct json_object *arr, const char *path, struct oci_hook **out, size_t *n,
 		       struct cli_error **err);
 void hooks_free_list(struct oci_hook *list, size_t n);
+
+/*
+ * linux.seccomp (lnx is "linux"): checked and compiled into the sentry's per-syscall table
+ * (sentry/kernel/seccomp.h); *out stays NULL without one. 0, or -1 with *err naming the field.
+ */
+int bundle_parse_seccomp(struct json_object *lnx, struct seccomp_profile **out,
+			 struct cli_error **err);
+void bundle_free_seccomp(struct seccomp_profile *p);
 
 /* The capability names config.json may use (CAP_CHOWN ...), NULL-terminated. */
 extern const char *const bundle_capability_names[];

@@ -151,6 +151,8 @@ struct limit {
 	char value[64];
 };
 
+#define LIMITS_MAX 12
+
 /* The files to write for r, in order (cfs_period before cfs_quota, as the kernel checks). */
 static size_t limits_for(const struct oci_resources *r, bool v2, struct limit *out)
 {
@@ -171,6 +173,17 @@ static size_t limits_for(const struct oci_resources *r, bool v2, struct limit *o
 		else
 			ADD("memory.limit", "memory", v2 ? "memory.max" : "memory.limit_in_bytes",
 			    "%" PRId64, r->memory_limit);
+	}
+	if (r->memory_swap != RESOURCE_UNSET) {
+		/* v2 counts swap alone, v1 memory and swap together (runc's conversion). */
+		if (v2 && (r->memory_swap < 0 || r->memory_limit < 0))
+			ADD("memory.swap", "memory", "memory.swap.max", "max");
+		else if (v2)
+			ADD("memory.swap", "memory", "memory.swap.max", "%" PRId64,
+			    r->memory_swap - (r->memory_limit != RESOURCE_UNSET ? r->memory_limit : 0));
+		else
+			ADD("memory.swap", "memory", "memory.memsw.limit_in_bytes", "%" PRId64,
+			    r->memory_swap);
 	}
 	if (r->memory_reservation != RESOURCE_UNSET) {
 		if (v2 && r->memory_reservation < 0)
@@ -208,6 +221,10 @@ static size_t limits_for(const struct oci_resources *r, bool v2, struct limit *o
 			ADD("cpu.quota", "cpu", "cpu.cfs_quota_us", "%" PRId64,
 			    r->cpu_quota > 0 ? r->cpu_quota : -1);
 	}
+	if (r->cpuset_cpus)
+		ADD("cpu.cpus", "cpuset", "cpuset.cpus", "%s", r->cpuset_cpus);
+	if (r->cpuset_mems)
+		ADD("cpu.mems", "cpuset", "cpuset.mems", "%s", r->cpuset_mems);
 #undef ADD
 	return n;
 }
@@ -227,9 +244,29 @@ static bool in_use(const char *path)
 	return false;
 }
 
+/* Writes the limits in order; the first that fails is the error, naming its field. */
+static int write_limits(const char *path, bool v2, const struct limit *limits, size_t n,
+			struct cli_error **err)
+{
+	int e;
+
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *dir = dir_of(v2 ? "" : limits[i].controller, path);
+
+		if (!dir)
+			return cli_error(err, 1, "out of memory");
+		if ((e = write_value(dir, limits[i].file, limits[i].value)) < 0)
+			return cli_error_errno(err, -e, 1,
+					       "linux.resources.%s: cannot write %s to %s/%s",
+					       limits[i].field, limits[i].value, dir,
+					       limits[i].file);
+	}
+	return 0;
+}
+
 int cgroup_create(const char *path, const struct oci_resources *r, struct cli_error **err)
 {
-	struct limit limits[8];
+	struct limit limits[LIMITS_MAX];
 	bool v2 = is_v2();
 	size_t n = limits_for(r, v2, limits);
 	int e;
@@ -261,21 +298,19 @@ int cgroup_create(const char *path, const struct oci_resources *r, struct cli_er
 	/* An existing cgroup is taken over only when nobody is in it (a killed create's). */
 	if (in_use(path))
 		return cli_error(err, 1, "the cgroup %s is in use by other processes", path);
-	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *dir = dir_of(v2 ? "" : limits[i].controller, path);
-
-		if (!dir) {
-			cgroup_destroy(path, NULL);
-			return cli_error(err, 1, "out of memory");
-		}
-		if ((e = write_value(dir, limits[i].file, limits[i].value)) < 0) {
-			cli_error_errno(err, -e, 1, "linux.resources.%s: cannot write %s to %s/%s",
-					limits[i].field, limits[i].value, dir, limits[i].file);
-			cgroup_destroy(path, NULL);
-			return -1;
-		}
+	if (write_limits(path, v2, limits, n, err) < 0) {
+		cgroup_destroy(path, NULL);
+		return -1;
 	}
 	return 0;
+}
+
+int cgroup_update(const char *path, const struct oci_resources *r, struct cli_error **err)
+{
+	struct limit limits[LIMITS_MAX];
+	bool v2 = is_v2();
+
+	return write_limits(path, v2, limits, limits_for(r, v2, limits), err);
 }
 
 int cgroup_enter(const char *path, struct cli_error **err)
@@ -501,4 +536,41 @@ json_object *cgroup_stats(const char *path)
 	json_object_object_add(o, "limit", json_object_new_int64(read_int(pids, "pids.max")));
 	json_object_object_add(data, "pids", o);
 	return data;
+}
+
+int cgroup_procs(const char *path, pid_t **pids, size_t *n)
+{
+	bool v2 = is_v2();
+
+	*pids = NULL;
+	*n = 0;
+	/* Every process of the sandbox is in every hierarchy: the first one there will do. */
+	for (size_t i = 0; i < (v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
+		cleanup_free char *dir = dir_of(v2 ? "" : v1_controllers[i], path);
+		char file[4096];
+		long pid;
+		FILE *f;
+
+		if (!dir)
+			return -ENOMEM;
+		snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+		if (!(f = fopen(file, "re")))
+			continue;
+		while (fscanf(f, "%ld", &pid) == 1) {
+			pid_t *more = realloc(*pids, (*n + 1) * sizeof(**pids));
+
+			if (!more) {
+				fclose(f);
+				free(*pids);
+				*pids = NULL;
+				*n = 0;
+				return -ENOMEM;
+			}
+			*pids = more;
+			(*pids)[(*n)++] = (pid_t)pid;
+		}
+		fclose(f);
+		return 0;
+	}
+	return -ENOENT;
 }

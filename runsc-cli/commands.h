@@ -23,6 +23,8 @@ int cmd_features(struct global_flags *g, int argc, char **argv, struct cli_error
 int cmd_pause(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 int cmd_resume(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 int cmd_events(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_exec(struct global_flags *g, int argc, char **argv, struct cli_error **err);
+int cmd_update(struct global_flags *g, int argc, char **argv, struct cli_error **err);
 
 /*
  * For getopt_long's '?' or ':' (the option string starts with "+:"): "unknown flag" or

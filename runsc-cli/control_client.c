@@ -64,13 +64,12 @@ int control_listen(const char *dir, struct cli_error **err)
 	return steal_fd(&fd);
 }
 
-int control_request(const char *dir, const char *request, char **payload, struct cli_error **err)
+/* A connection to the sentry of the container in dir, with the reply timeout set. */
+static int control_connect(const char *dir, struct cli_error **err)
 {
 	cleanup_close int fd = -1, dirfd = -1;
-	cleanup_free char *buf = NULL;
 	struct timeval tv = { .tv_sec = CONTROL_REPLY_TIMEOUT_S };
 	struct sockaddr_un addr;
-	ssize_t n;
 
 	if (control_addr(dir, &addr, &dirfd, err) < 0)
 		return -1;
@@ -81,6 +80,18 @@ int control_request(const char *dir, const char *request, char **payload, struct
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return cli_error_errno(err, errno, 1, "cannot reach the sandbox");
+	return steal_fd(&fd);
+}
+
+int control_request(const char *dir, const char *request, char **payload, struct cli_error **err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *buf = NULL;
+	ssize_t n;
+
+	fd = control_connect(dir, err);
+	if (fd < 0)
+		return -1;
 	if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0)
 		return cli_error_errno(err, errno, 1, "cannot reach the sandbox");
 	if (!(buf = malloc(CONTROL_REPLY_MAX + 1)))
@@ -101,4 +112,80 @@ int control_request(const char *dir, const char *request, char **payload, struct
 	if (payload && !(*payload = strdup(buf[2] ? buf + 3 : "")))
 		return cli_error(err, 1, "out of memory");
 	return 0;
+}
+
+int control_exec(const char *dir, const char *request, size_t len, const int *fds, int nfds,
+		 int *pid, struct cli_error **err)
+{
+	union {
+		char buf[CMSG_SPACE(CONTROL_EXEC_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} cmsg;
+	struct iovec iov = { (void *)request, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	cleanup_close int fd = -1;
+	char reply[4608];
+	int code, e, n_end = 0;
+	ssize_t n;
+
+	if (len > CONTROL_EXEC_MAX)
+		return cli_error(err, 1, "the process's arguments and environment are too long");
+	if (nfds > CONTROL_EXEC_FDS)
+		return cli_error(err, 1, "too many fds for the process");
+	fd = control_connect(dir, err);
+	if (fd < 0)
+		return -1;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&cmsg, 0, sizeof(cmsg));
+		mh.msg_control = cmsg.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+		return cli_error_errno(err, errno, 1, "cannot reach the sandbox");
+	do
+		n = recv(fd, reply, sizeof(reply) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return cli_error_errno(err, errno == EAGAIN ? ETIMEDOUT : errno, 1,
+				       "no answer from the sandbox");
+	if (n == 0)
+		return cli_error(err, 1, "the sandbox closed the control connection");
+	reply[n] = 0;
+	if (!strncmp(reply, "error ", 6))
+		return cli_error(err, 1, "%s", reply + 6);
+	if (sscanf(reply, "cannot-exec %d %n", &e, &n_end) == 1 && n_end > 0) {
+		/* As a shell says it: 127 for a program that is not there, 126 otherwise. */
+		code = e == ENOENT ? 127 : 126;
+		return cli_error(err, code, "exec failed: unable to start container process: %s",
+				 reply + n_end);
+	}
+	if (sscanf(reply, "ok %d%n", pid, &n_end) != 1 || reply[n_end] != 0 || *pid <= 0)
+		return cli_error(err, 1, "malformed answer from the sandbox");
+	return steal_fd(&fd);
+}
+
+int control_exec_status(int conn)
+{
+	struct timeval none = { 0 };
+	char msg[64];
+	int status, end = 0;
+	ssize_t n;
+
+	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	do
+		n = recv(conn, msg, sizeof(msg) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	msg[n] = 0;
+	if (sscanf(msg, "exit %d%n", &status, &end) != 1 || msg[end] != 0)
+		return -1;
+	return status;
 }

@@ -64,8 +64,16 @@ void cli_error_free(struct cli_error *err)
 
 void cli_error_set_log(const char *path, const char *format)
 {
+	int fd;
+
 	log_path = path;
 	log_format = format;
+	/*
+	 * The file exists from the start, as runc's: containerd's shim reads it after any failure
+	 * and reports a missing one instead of the error.
+	 */
+	if (path && (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) >= 0)
+		close(fd);
 }
 
 /* JSON string body: escapes what JSON requires; the message is one line already. */

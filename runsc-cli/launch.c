@@ -25,31 +25,13 @@
 #include "platform/platform.h"
 #include "runsc-cli/bundle.h"
 #include "runsc-cli/cgroup.h"
+#include "runsc-cli/console.h"
 #include "runsc-cli/container.h"
 #include "runsc-cli/control_client.h"
 #include "runsc-cli/hooks.h"
+#include "runsc-cli/mounts.h"
 #include "runsc-cli/sandbox.h"
 #include "sentry/kernel/task.h"
-
-/*
- * Kernel file systems the sandbox always has at these places (sentry/vfs/setup.c, procfs):
- * a bundle's mount of one there is honoured by what is there already.
- */
-static const struct {
-	const char *destination;
-	const char *types[3];
-} builtin_mounts[] = {
-	{ "/proc", { "proc" } },	 { "/dev", { "tmpfs", "devtmpfs" } },
-	{ "/dev/pts", { "devpts" } },	 { "/dev/shm", { "tmpfs" } },
-	{ "/dev/mqueue", { "mqueue" } },
-};
-
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
-}
 
 /* What of the bundle the sandbox cannot do yet: said now, before anything is made. */
 static int check_supported(const struct bundle *b, const struct launch_opts *o,
@@ -57,40 +39,66 @@ static int check_supported(const struct bundle *b, const struct launch_opts *o,
 {
 	bool detached = o->mode != LAUNCH_FOREGROUND;
 
+	/* runc's rules: a detached terminal needs the socket, the socket needs a terminal. */
 	if (b->process.terminal && detached && !o->console_socket)
 		return cli_error(err, 1,
 				 "cannot allocate a terminal for a detached container "
 				 "without --console-socket");
-	if (o->console_socket)
+	if (o->console_socket && (!detached || !b->process.terminal))
 		return cli_error(err, 1,
-				 "--console-socket: terminals for detached containers are "
-				 "not supported yet");
+				 "cannot use --console-socket unless the container is detached "
+				 "and process.terminal is true");
 	if (b->process.n_additional_gids > NGROUPS_MAX_GUEST)
 		return cli_error(err, 1,
 				 "config.json: process.user.additionalGids: more than %d "
 				 "groups",
 				 NGROUPS_MAX_GUEST);
-	for (size_t i = 0; i < b->n_mounts; i++) {
-		const struct oci_mount *m = &b->mounts[i];
-		const char *type = m->type ? m->type : "bind";
-		bool known = false;
-
-		/* The sandbox has no /sys yet: what a bundle puts there has nowhere to go. */
-		if (under(m->destination, "/sys"))
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(builtin_mounts) && !known; k++) {
-			if (strcmp(m->destination, builtin_mounts[k].destination))
-				continue;
-			for (size_t t = 0; t < 3 && builtin_mounts[k].types[t]; t++)
-				known |= !strcmp(type, builtin_mounts[k].types[t]);
-		}
-		if (!known)
-			return cli_error(err, 1,
-					 "config.json: mounts[%zu]: a %s mount on %s is not "
-					 "supported yet",
-					 i, type, m->destination);
-	}
 	return 0;
+}
+
+/*
+ * A detached container with a terminal has no stdio of runsc's: its caller (containerd's
+ * shim) reads runsc create's output until every holder closes it, as runc's container holds
+ * only its pty. The sandbox's stdin and stdout become /dev/null; its stderr a pipe that
+ * runsc reads only when the sandbox fails to start (copy_messages).
+ */
+static void quiet_stdio(int errpipe[2])
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	dup2(errpipe[1], STDERR_FILENO);
+	close(errpipe[0]);
+	close(errpipe[1]);
+}
+
+/* The messages of a sandbox that failed (all its processes gone) to runsc's stderr. */
+static void copy_messages(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDERR_FILENO, buf, (size_t)n) != n)
+			break;
+}
+
+/* process.consoleSize, when given: the terminal's first window size. */
+static void console_size(const struct bundle *b, unsigned short *rows, unsigned short *cols)
+{
+	json_object *process, *size, *v;
+
+	if (!json_object_object_get_ex(b->json, "process", &process) ||
+	    !json_object_object_get_ex(process, "consoleSize", &size))
+		return;
+	if (json_object_object_get_ex(size, "height", &v))
+		*rows = (unsigned short)json_object_get_int(v);
+	if (json_object_object_get_ex(size, "width", &v))
+		*cols = (unsigned short)json_object_get_int(v);
 }
 
 /* The sentry's view of the bundle. Strings stay the bundle's (heap, not argv). */
@@ -111,6 +119,14 @@ static int make_config(struct global_flags *g, const struct bundle *b, const str
 	cfg->readonly_root = b->root_readonly;
 	cfg->platform = g->platform;
 	cfg->strace = g->strace;
+	cfg->has_caps = b->process.has_capabilities;
+	cfg->caps_bounding = b->process.cap_bounding;
+	cfg->caps_effective = b->process.cap_effective;
+	cfg->caps_inheritable = b->process.cap_inheritable;
+	cfg->caps_permitted = b->process.cap_permitted;
+	cfg->caps_ambient = b->process.cap_ambient;
+	cfg->no_new_privs = b->process.no_new_privileges;
+	cfg->seccomp = b->seccomp;
 	/* Even run holds the guest back: startContainer hooks come before it runs. */
 	cfg->wait_for_start = true;
 	cfg->control_fd = cfg->ready_fd = cfg->debug_fd = -1;
@@ -178,6 +194,8 @@ root_process(const char *rootfs, const char *cgroup, struct sentry_config *cfg, 
 	/* The sentry has its own copies: with these closed, runsc sees the sentry's end. */
 	close(cfg->ready_fd);
 	close(cfg->control_fd);
+	if (cfg->console)
+		close(cfg->console_fd);
 	msg.sentry = sb.sentry_pid;
 	msg.gofer = sb.gofer_pid;
 	if (send(link, &msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg) || !recv_go(link) ||
@@ -327,8 +345,11 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 {
 	struct bundle *b = NULL;
 	struct container c = { 0 };
-	struct sentry_config cfg;
+	struct sentry_config cfg = { .control_fd = -1, .ready_fd = -1, .debug_fd = -1 };
+	struct console_relay *relay = NULL;
+	int errpipe[2] = { -1, -1 };
 	cleanup_free struct sentry_rlimit *rlimits = NULL;
+	struct sandbox_mounts mounts = { 0 };
 	cleanup_free char *dir = NULL, *cgroup = NULL;
 	int lock_fd = -1, ready[2] = { -1, -1 }, link[2] = { -1, -1 };
 	struct started_msg msg;
@@ -344,6 +365,13 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		return -1;
 	if (check_supported(b, o, err) < 0 || make_config(g, b, o, &cfg, &rlimits, err) < 0)
 		goto out;
+	/* The bundle's mounts: checked now, applied by the sentry (and the gofer's exports). */
+	if (mounts_prepare(b, &mounts, err) < 0)
+		goto out;
+	cfg.mounts = mounts.list;
+	cfg.nmounts = (int)mounts.n;
+	cfg.readonly_paths = b->readonly_paths;
+	cfg.masked_paths = b->masked_paths;
 	if (container_reserve(g->root, o->id, &lock_fd, err) < 0)
 		goto out;
 	if (asprintf(&dir, "%s/%s", g->root, o->id) < 0) {
@@ -371,6 +399,22 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		goto remove;
 	}
 	cfg.ready_fd = ready[1];
+	/* process.terminal: the console's master goes to the socket (or to runsc run's relay). */
+	if (b->process.terminal) {
+		unsigned short rows = 0, cols = 0;
+
+		console_size(b, &rows, &cols);
+		if ((o->console_socket ? console_setup(o->console_socket, rows, cols,
+						       &cfg.console_fd, err)
+				       : console_foreground_open(rows, cols, &cfg.console_fd, &relay,
+								 err)) < 0)
+			goto remove;
+		cfg.console = true;
+		if (o->mode != LAUNCH_FOREGROUND && pipe2(errpipe, O_CLOEXEC) < 0) {
+			cli_error_errno(err, errno, 1, "pipe");
+			goto remove;
+		}
+	}
 	root = fork();
 	if (root < 0) {
 		cli_error_errno(err, errno, 1, "cannot start the sandbox");
@@ -381,8 +425,22 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		close(lock_fd);
 		close(ready[0]);
 		close(link[0]);
+		if (relay)
+			close(console_relay_master(relay));
+		if (errpipe[1] >= 0)
+			quiet_stdio(errpipe);
 		root_process(b->rootfs, cgroup, &cfg, link[1], creator);
 	}
+	if (cfg.console) {
+		close(cfg.console_fd);
+		cfg.console = false;
+	}
+	if (errpipe[1] >= 0) {
+		close(errpipe[1]);
+		errpipe[1] = -1;
+	}
+	if (relay && console_foreground_start(relay, err) < 0)
+		goto kill_root;
 	close(ready[1]);
 	ready[1] = -1;
 	close(link[1]);
@@ -396,6 +454,8 @@ int container_launch(struct global_flags *g, const struct launch_opts *o, struct
 		close(link[0]);
 		link[0] = -1;
 		code = wait_child(root);
+		if (errpipe[0] >= 0)
+			copy_messages(errpipe[0]);
 		cli_error(err, code ? code : 1, "%s", "");
 		goto remove;
 	}
@@ -457,6 +517,13 @@ out:
 		close(cfg.control_fd);
 	if (cfg.debug_fd >= 0)
 		close(cfg.debug_fd);
+	if (cfg.console)
+		close(cfg.console_fd);
+	for (int i = 0; i < 2; i++)
+		if (errpipe[i] >= 0)
+			close(errpipe[i]);
+	console_foreground_finish(relay);
+	mounts_free(&mounts);
 	bundle_free(b);
 	return ret;
 }

@@ -35,11 +35,13 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, "thaw a paused container" },
 	{ "events", cmd_events, "print a container's resource usage as JSON lines" },
 	{ "features", cmd_features, "print what this runtime implements (JSON)" },
+	{ "exec", cmd_exec, "run a new process in a running container" },
+	{ "update", cmd_update, "change a container's resource limits" },
 };
 
 /* runc's commands that are not built yet: named so a caller gets a clear answer. */
 static const char *const planned[] = {
-	"exec", "update", "checkpoint", "restore",
+	"checkpoint", "restore",
 };
 
 static void usage(FILE *out)
@@ -94,11 +96,18 @@ int main(int argc, char **argv)
 	}
 	for (size_t c = 0; c < sizeof(planned) / sizeof(planned[0]); c++) {
 		if (!strcmp(argv[i], planned[c])) {
-			fprintf(stderr, "runsc: command %s is not implemented yet\n", argv[i]);
-			return 1;
+			struct cli_error *err = NULL;
+
+			cli_error(&err, 1, "command %s is not implemented yet", argv[i]);
+			return cli_error_report(err); /* on stderr and in --log, for the shims */
 		}
 	}
-	fprintf(stderr, "runsc: unknown command %s\n", argv[i]);
+	{
+		struct cli_error *err = NULL;
+
+		cli_error(&err, 2, "unknown command %s", argv[i]);
+		cli_error_report(err);
+	}
 	usage(stderr);
 	return 2;
 }

@@ -1,4 +1,10 @@
-/* runsc ps: the guest's processes, as the sentry lists them (guest PIDs, not host ones). */
+/*
+ * runsc ps: the table lists the guest's processes as the sentry sees them (guest PIDs);
+ * --format json is runc's, for programs: the host PIDs of the container's processes (its
+ * cgroup's: the sandbox's root process, gofer, sentry, stubs), which containerd's shim hands to
+ * docker top and ctr task ps to look up on the host.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -7,6 +13,7 @@
 #include <time.h>
 
 #include "lib/util.h"
+#include "runsc-cli/cgroup.h"
 #include "runsc-cli/commands.h"
 #include "runsc-cli/container.h"
 #include "runsc-cli/control_client.h"
@@ -53,6 +60,50 @@ static void stime(const char *created, unsigned long long start_ns, char *buf, s
 	strftime(buf, len, "%H:%M", &tm);
 }
 
+static int by_host_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* runc's JSON: the host PIDs, ascending, on one line. Frees c. */
+static int print_host_pids(struct container *c, struct cli_error **err)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	json_object *a;
+	int e = cgroup_procs(c->cgroup, &pids, &n);
+
+	/* No cgroup to read (a host without one): the processes the record names. */
+	if (e == -ENOENT) {
+		const struct host_process *known[] = { &c->sandbox, &c->gofer, &c->sentry };
+
+		if (!(pids = calloc(3, sizeof(*pids)))) {
+			container_free(c);
+			return cli_error(err, 1, "out of memory");
+		}
+		for (size_t i = 0; i < 3; i++)
+			if (host_process_alive(known[i]))
+				pids[n++] = known[i]->pid;
+	} else if (e < 0) {
+		container_free(c);
+		return cli_error_errno(err, -e, 1, "ps: cannot list the cgroup %s", c->cgroup);
+	}
+	container_free(c);
+	qsort(pids, n, sizeof(*pids), by_host_pid);
+	if (!(a = json_object_new_array())) {
+		free(pids);
+		return cli_error(err, 1, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int(pids[i]));
+	free(pids);
+	printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return 0;
+}
+
 int cmd_ps(struct global_flags *g, int argc, char **argv, struct cli_error **err)
 {
 	static const struct option opts[] = {
@@ -63,7 +114,6 @@ int cmd_ps(struct global_flags *g, int argc, char **argv, struct cli_error **err
 	const char *format = "table";
 	cleanup_free char *reply = NULL;
 	struct container *c;
-	json_object *pids = NULL;
 	struct guest_process *procs = NULL;
 	char *line, *save;
 	size_t n = 0;
@@ -91,6 +141,8 @@ int cmd_ps(struct global_flags *g, int argc, char **argv, struct cli_error **err
 		container_free(c);
 		return cli_error(err, 1, "container not running");
 	}
+	if (!strcmp(format, "json"))
+		return print_host_pids(c, err);
 	if (control_request(c->dir, "ps", &reply, err) < 0) {
 		container_free(c);
 		return -1;
@@ -109,27 +161,16 @@ int cmd_ps(struct global_flags *g, int argc, char **argv, struct cli_error **err
 			n++;
 	}
 	qsort(procs, n, sizeof(*procs), by_pid);
-	if (!strcmp(format, "json"))
-		pids = json_object_new_array();
-	else
-		printf("%-8s %5s %5s %-4s %-5s %s\n", "UID", "PID", "PPID", "STAT", "STIME", "CMD");
+	printf("%-8s %5s %5s %-4s %-5s %s\n", "UID", "PID", "PPID", "STAT", "STIME", "CMD");
 	for (size_t i = 0; i < n; i++) {
 		struct guest_process *p = &procs[i];
 		char when[16];
 
-		if (pids) {
-			json_object_array_add(pids, json_object_new_int(p->pid));
-			continue;
-		}
 		stime(c->created, p->start_ns, when, sizeof(when));
 		printf("%-8u %5d %5d %-4c %-5s %s\n", p->uid, p->pid, p->ppid, p->state, when,
 		       p->comm);
 	}
 	free(procs);
-	if (pids) {
-		printf("%s\n", json_object_to_json_string_ext(pids, JSON_C_TO_STRING_PLAIN));
-		json_object_put(pids);
-	}
 	container_free(c);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "gofer/gofer.h"
 #include "lib/proctitle.h"
 #include "lib/util.h"
+#include "runsc-cli/mounts.h"
 
 /* Host user the sentry runs as when runsc is root: nobody, so it owns nothing on the host. */
 #define SENTRY_HOST_ID 65534
@@ -110,11 +111,17 @@ int sandbox_start(struct sandbox *sb, const char *root, struct sentry_config *cf
 		goto close_from;
 	}
 	if (gofer_pid == 0) {
+		struct gofer_export *exports;
+		size_t nexports;
+
 		signal(SIGINT, SIG_IGN);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(sv[0]);
 		proctitle_set("runsc-gofer");
-		_exit(gofer_main(sv[1], root));
+		exports = mounts_gofer_exports(cfg, &nexports);
+		if (nexports == (size_t)-1)
+			_exit(1);
+		_exit(gofer_main(sv[1], root, exports, nexports));
 	}
 	close(sv[1]);
 

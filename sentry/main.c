@@ -19,13 +19,16 @@
 #include "lib/proctitle.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/uts.h"
+#include "sentry/fs/devpts/devpts.h"
 #include "sentry/fs/proc/proc.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
 #include "sentry/control.h"
+#include "sentry/mounts.h"
 #include "sentry/sentry.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/vfs.h"
@@ -66,40 +69,41 @@ static void enter_empty_root(const struct sentry_config *cfg)
 	close(cfg->sync_out);
 }
 
-static struct task *make_init_task(const struct sentry_config *cfg, struct fs_context *fs)
+static struct task *make_init_task(const struct sentry_config *cfg, struct fs_context *fs,
+				   struct file *console)
 {
 	struct task *t = task_alloc();
-	struct rlimit rl;
 
 	if (!t)
 		die(125, "sentry: out of memory");
-	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = cfg->uid;
-	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = cfg->gid;
-	t->creds.ngroups = MIN(cfg->ngroups, NGROUPS_MAX_GUEST);
-	for (int i = 0; i < t->creds.ngroups; i++)
-		t->creds.groups[i] = cfg->groups[i];
-	for (int r = 0; r < (int)(sizeof(t->rlimits) / sizeof(t->rlimits[0])); r++) {
-		if (getrlimit(r, &rl) < 0)
-			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
-		t->rlimits[r] = rl;
+	task_set_initial_creds(t, cfg->uid, cfg->gid, cfg->groups, cfg->ngroups);
+	if (cfg->has_caps) {
+		/* As runc leaves them just before its execve, which then transforms them. */
+		t->creds.cap_bset = cfg->caps_bounding;
+		t->creds.cap_effective = cfg->caps_effective;
+		t->creds.cap_inheritable = cfg->caps_inheritable;
+		t->creds.cap_permitted = cfg->caps_permitted;
+		/* An ambient capability needs to be permitted and inheritable (runc's raise of
+		 * one that is not fails, and it goes on). */
+		t->creds.cap_ambient =
+			cfg->caps_ambient & cfg->caps_permitted & cfg->caps_inheritable;
 	}
-	t->rlimits[RLIMIT_NOFILE].rlim_cur = MIN(t->rlimits[RLIMIT_NOFILE].rlim_cur, 1024);
-	/* A bundle's process.rlimits replace these, as runc's setrlimit calls would. */
-	for (int i = 0; i < cfg->nrlimits; i++) {
-		const struct sentry_rlimit *l = &cfg->rlimits[i];
-
-		if (l->resource < 0 || l->resource >= (int)ARRAY_SIZE(t->rlimits))
-			continue;
-		t->rlimits[l->resource].rlim_cur = l->soft;
-		t->rlimits[l->resource].rlim_max = l->hard;
-	}
+	t->no_new_privs = cfg->no_new_privs;
+	/* runsc exec's processes get the same profile (sentry/control.c), as runc's do. */
+	seccomp_container_profile = cfg->seccomp;
+	t->seccomp = cfg->seccomp;
+	/* A bundle's process.rlimits replace the host's. */
+	task_set_initial_rlimits(t, cfg->rlimits, cfg->nrlimits);
 	t->sighand = sighand_new();
 	t->files = fdtable_new();
 	t->fs = fs;
 	t->mm = mm_new();
 	if (!t->sighand || !t->files || !t->mm)
 		die(125, "sentry: out of memory");
-	for (int fd = 0; fd < 3; fd++) {
+	for (int fd = 0; fd < 3 && cfg->console; fd++)
+		if (fd_install_at(t->files, fd, console, false, t->rlimits[RLIMIT_NOFILE].rlim_cur) < 0)
+			die(125, "sentry: cannot install fd %d", fd);
+	for (int fd = 0; fd < 3 && !cfg->console; fd++) {
 		struct file *f;
 
 		/* A closed stdio fd of runsc stays closed in the guest. */
@@ -117,8 +121,15 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 	t->exit_signal = SIGCHLD;
 	kernel_tasks = t;
 	kernel_init_task = t;
+	if (console)
+		devpts_set_ctty_locked(console, t);
 	pthread_mutex_unlock(&kernel_lock);
 	return t;
+}
+
+static void drain_console(int wait_status)
+{
+	devpts_console_drain(1000);
 }
 
 /* The guest starts where runsc was run, as gVisor's runsc do; / when that is not there. */
@@ -163,12 +174,25 @@ int sentry_main(const struct sentry_config *cfg)
 		die(125, "sentry: gofer connection: %s", strerror(-err));
 	if ((err = vfs_setup_root(gofer, cfg->readonly_root, &fs)) < 0)
 		die(125, "sentry: cannot mount the root file system: %s", strerror(-err));
-	if ((err = procfs_mount(fs)) < 0)
+	/* A bundle's mounts say where /proc goes, if anywhere (as runc's); runsc do's tree has
+	 * it always. */
+	if (!cfg->mounts && (err = procfs_mount(fs)) < 0)
 		die(125, "sentry: cannot mount /proc: %s", strerror(-err));
+	if (cfg->mounts && (err = sentry_mounts_apply(gofer, cfg, path, sizeof(path))) < 0)
+		die(125, "sentry: %s", path);
 	if ((err = sentry_seal()) < 0)
 		die(125, "sentry: cannot confine itself: %s", strerror(-err));
 
-	init = make_init_task(cfg, fs);
+	/* The console: what the guest wrote reaches the host terminal before the sentry exits. */
+	struct file *console = NULL;
+	if (cfg->console) {
+		if ((err = devpts_attach_console(cfg->console_fd, cfg->uid, &console)) < 0)
+			die(125, "sentry: cannot attach the console: %s", strerror(-err));
+		kernel_shutdown_hook = drain_console;
+	}
+	init = make_init_task(cfg, fs, console);
+	if (console)
+		file_put(console);
 	if (cfg->umask >= 0)
 		fs->umask = cfg->umask & 0777;
 	current_task = init;

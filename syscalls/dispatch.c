@@ -1,9 +1,14 @@
-/* The one way from a guest syscall trap into the table: look the entry up, trace, run. */
+/*
+ * The one way from a guest syscall trap into the table: look the entry up, trace, check the
+ * container's seccomp profile, run.
+ */
 #include <errno.h>
 #include <stdbool.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sentry/kernel/seccomp.h"
+#include "sentry/kernel/task.h"
 #include "syscalls/syscalls.h"
 
 /* Numbers whose missing implementation was logged, a bit each; numbers past the bitmap
@@ -38,7 +43,9 @@ long syscall_dispatch(struct task *t, unsigned long nr, const uint64_t a[6])
 		e = &table->entries[nr];
 	if (trace)
 		strace_enter(t, nr, e, a);
-	if (e && e->fn) {
+	if (unlikely(t->seccomp) && !seccomp_check(t, nr, a, &ret)) {
+		/* The container's seccomp profile answered instead of the handler. */
+	} else if (e && e->fn) {
 		ret = e->fn(t, a);
 	} else {
 		ret = -(e && e->err ? e->err : ENOSYS);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/uts.h"
@@ -26,7 +27,7 @@ static long set_uts_name(struct task *t, uint64_t addr, uint64_t len, bool domai
 {
 	char name[65];
 
-	if (t->creds.euid != 0)
+	if (!task_capable(t, CAP_SYS_ADMIN))
 		return -EPERM;
 	if (len > 64)
 		return -EINVAL;
@@ -110,7 +111,7 @@ static long do_prlimit(struct task *t, int pid, unsigned int res, uint64_t new_a
 		pthread_mutex_lock(&kernel_lock);
 	}
 	if (new_addr) {
-		if (new_lim.rlim_max > cur->rlim_max && t->creds.euid != 0)
+		if (new_lim.rlim_max > cur->rlim_max && !task_capable(t, CAP_SYS_RESOURCE))
 			ret = -EPERM;
 		else
 			*cur = new_lim;

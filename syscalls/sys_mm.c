@@ -34,6 +34,11 @@ SYSCALL_DEFINE(mmap)
 			file_put(f);
 			return -EACCES;
 		}
+		/* As Linux: no executable mapping of a file on a noexec mount. */
+		if ((prot & PROT_EXEC) && f->path.mnt && (f->path.mnt->flags & MNT_NOEXEC)) {
+			file_put(f);
+			return -EPERM;
+		}
 		if ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
 		    (f->flags & O_ACCMODE) != O_RDWR) {
 			file_put(f);

@@ -1,6 +1,8 @@
 /* Process syscalls: fork/vfork/clone, execve, exit, wait, IDs, credentials, sessions. */
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/exit.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -125,8 +128,8 @@ SYSCALL_DEFINE(execve)
 
 SYSCALL_DEFINE(exit)
 {
-	/* One thread per process: exit ends the process as exit_group does. */
-	task_exit_group(t, (a[0] & 0xff) << 8);
+	/* This thread only; the last one's status is the process's. */
+	task_exit(t, (a[0] & 0xff) << 8);
 }
 
 SYSCALL_DEFINE(exit_group)
@@ -276,18 +279,13 @@ SYSCALL_DEFINE(getresgid)
 	return 0;
 }
 
-static bool capable_setid(struct task *t)
-{
-	return t->creds.euid == 0;
-}
-
-/* setresuid's rule: an unprivileged task may only pick among its real, effective, saved IDs. */
-static long set_ids(struct task *t, uint32_t *real, uint32_t *eff, uint32_t *saved, uint32_t *fs,
-		    uint32_t r, uint32_t e, uint32_t s)
+/* setresuid's rule: without cap, a task may only pick among its real, effective, saved IDs. */
+static long set_ids(struct task *t, int cap, uint32_t *real, uint32_t *eff, uint32_t *saved,
+		    uint32_t *fs, uint32_t r, uint32_t e, uint32_t s)
 {
 	uint32_t want[3] = { r, e, s };
 
-	if (!capable_setid(t)) {
+	if (!task_capable(t, cap)) {
 		for (int i = 0; i < 3; i++) {
 			if (want[i] == (uint32_t)-1)
 				continue;
@@ -305,16 +303,32 @@ static long set_ids(struct task *t, uint32_t *real, uint32_t *eff, uint32_t *sav
 	return 0;
 }
 
+/* A change of user IDs, and what it does to the capability sets. */
+static long set_uids(struct task *t, uint32_t r, uint32_t e, uint32_t s)
+{
+	struct creds old = t->creds;
+	long err = set_ids(t, CAP_SETUID, &t->creds.uid, &t->creds.euid, &t->creds.suid,
+			   &t->creds.fsuid, r, e, s);
+
+	if (err == 0)
+		creds_fix_setuid(&t->creds, &old);
+	return err;
+}
+
+static long set_gids(struct task *t, uint32_t r, uint32_t e, uint32_t s)
+{
+	return set_ids(t, CAP_SETGID, &t->creds.gid, &t->creds.egid, &t->creds.sgid,
+		       &t->creds.fsgid, r, e, s);
+}
+
 SYSCALL_DEFINE(setresuid)
 {
-	return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid, a[0],
-		       a[1], a[2]);
+	return set_uids(t, a[0], a[1], a[2]);
 }
 
 SYSCALL_DEFINE(setresgid)
 {
-	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid, a[0],
-		       a[1], a[2]);
+	return set_gids(t, a[0], a[1], a[2]);
 }
 
 SYSCALL_DEFINE(setuid)
@@ -323,11 +337,9 @@ SYSCALL_DEFINE(setuid)
 
 	if (id == (uint32_t)-1)
 		return -EINVAL;
-	if (capable_setid(t))
-		return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid,
-			       id, id, id);
-	return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid, -1, id,
-		       -1);
+	if (task_capable(t, CAP_SETUID))
+		return set_uids(t, id, id, id);
+	return set_uids(t, -1, id, -1);
 }
 
 SYSCALL_DEFINE(setgid)
@@ -336,23 +348,157 @@ SYSCALL_DEFINE(setgid)
 
 	if (id == (uint32_t)-1)
 		return -EINVAL;
-	if (capable_setid(t))
-		return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid,
-			       id, id, id);
-	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid, -1, id,
-		       -1);
+	if (task_capable(t, CAP_SETGID))
+		return set_gids(t, id, id, id);
+	return set_gids(t, -1, id, -1);
 }
 
 SYSCALL_DEFINE(setreuid)
 {
-	return set_ids(t, &t->creds.uid, &t->creds.euid, &t->creds.suid, &t->creds.fsuid, a[0],
-		       a[1], -1);
+	return set_uids(t, a[0], a[1], -1);
 }
 
 SYSCALL_DEFINE(setregid)
 {
-	return set_ids(t, &t->creds.gid, &t->creds.egid, &t->creds.sgid, &t->creds.fsgid, a[0],
-		       a[1], -1);
+	return set_gids(t, a[0], a[1], -1);
+}
+
+/*
+ * setfsuid/setfsgid: always the old value back; the new one is taken if it is one of the
+ * task's IDs or the task holds CAP_SETUID (CAP_SETGID). -1 only queries.
+ */
+SYSCALL_DEFINE(setfsuid)
+{
+	struct creds old = t->creds;
+	uint32_t id = a[0];
+
+	if (id != (uint32_t)-1 &&
+	    (id == old.uid || id == old.euid || id == old.suid || id == old.fsuid ||
+	     task_capable(t, CAP_SETUID)) &&
+	    id != old.fsuid) {
+		t->creds.fsuid = id;
+		creds_fix_setfsuid(&t->creds, &old);
+	}
+	return old.fsuid;
+}
+
+SYSCALL_DEFINE(setfsgid)
+{
+	struct creds *c = &t->creds;
+	uint32_t id = a[0], old = c->fsgid;
+
+	if (id != (uint32_t)-1 &&
+	    (id == c->gid || id == c->egid || id == c->sgid || id == c->fsgid ||
+	     task_capable(t, CAP_SETGID)))
+		c->fsgid = id;
+	return old;
+}
+
+/* capget/capset's header: a version, and the pid (0: the caller). */
+struct cap_header {
+	uint32_t version;
+	int32_t pid;
+};
+
+/* One 32-bit slice of the three sets; version 1 has one, versions 2 and 3 two. */
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+
+/* The slices the header's version carries, or -EINVAL after writing back the version
+ * Linux prefers (_LINUX_CAPABILITY_VERSION_3), as cap_validate_magic does. */
+static long cap_slices(struct task *t, uint64_t header)
+{
+	uint32_t version = _LINUX_CAPABILITY_VERSION_3;
+
+	if (copy_in(t, &version, header, sizeof(version)) < 0)
+		return -EFAULT;
+	switch (version) {
+	case _LINUX_CAPABILITY_VERSION_1:
+		return 1;
+	case _LINUX_CAPABILITY_VERSION_2:
+	case _LINUX_CAPABILITY_VERSION_3:
+		return 2;
+	}
+	version = _LINUX_CAPABILITY_VERSION_3;
+	if (copy_out(t, header, &version, sizeof(version)) < 0)
+		return -EFAULT;
+	return -EINVAL;
+}
+
+SYSCALL_DEFINE(capget)
+{
+	struct cap_header h;
+	struct cap_data d[2];
+	struct creds c;
+	long n = cap_slices(t, a[0]);
+
+	/* A NULL data pointer asks only for the version. */
+	if (!a[1] || n < 0)
+		return !a[1] && n == -EINVAL ? 0 : n;
+	if (copy_in(t, &h, a[0], sizeof(h)) < 0)
+		return -EFAULT;
+	if (h.pid < 0)
+		return -EINVAL;
+	if (h.pid && h.pid != t->tid) {
+		struct task *p = task_lookup(h.pid);
+
+		if (!p)
+			return -ESRCH;
+		pthread_mutex_lock(&kernel_lock);
+		c = p->creds;
+		pthread_mutex_unlock(&kernel_lock);
+		task_put(p);
+	} else {
+		c = t->creds;
+	}
+	for (int i = 0; i < 2; i++) {
+		d[i].effective = c.cap_effective >> (32 * i);
+		d[i].permitted = c.cap_permitted >> (32 * i);
+		d[i].inheritable = c.cap_inheritable >> (32 * i);
+	}
+	return copy_out(t, a[1], d, n * sizeof(d[0]));
+}
+
+static uint64_t cap_join(uint32_t lo, uint32_t hi)
+{
+	return (lo | (uint64_t)hi << 32) & CRED_CAP_FULL;
+}
+
+/* capset on the caller only; the rules of Linux's cap_capset. */
+SYSCALL_DEFINE(capset)
+{
+	struct cap_header h;
+	struct cap_data d[2] = { { 0 } };
+	struct creds *c = &t->creds;
+	uint64_t eff, prm, inh;
+	long n = cap_slices(t, a[0]);
+
+	if (n < 0)
+		return n;
+	if (copy_in(t, &h, a[0], sizeof(h)) < 0)
+		return -EFAULT;
+	if (h.pid != 0 && h.pid != t->tid)
+		return -EPERM;
+	if (copy_in(t, d, a[1], n * sizeof(d[0])) < 0)
+		return -EFAULT;
+	eff = cap_join(d[0].effective, d[1].effective);
+	prm = cap_join(d[0].permitted, d[1].permitted);
+	inh = cap_join(d[0].inheritable, d[1].inheritable);
+	/* Without CAP_SETPCAP, the inheritable set only takes what is permitted. */
+	if (!creds_capable(c, CAP_SETPCAP) && (inh & ~(c->cap_inheritable | c->cap_permitted)))
+		return -EPERM;
+	if (inh & ~(c->cap_inheritable | c->cap_bset))
+		return -EPERM;
+	if (prm & ~c->cap_permitted)
+		return -EPERM;
+	if (eff & ~prm)
+		return -EPERM;
+	c->cap_effective = eff;
+	c->cap_permitted = prm;
+	c->cap_inheritable = inh;
+	c->cap_ambient &= prm & inh;
+	return 0;
 }
 
 SYSCALL_DEFINE(getgroups)
@@ -375,7 +521,7 @@ SYSCALL_DEFINE(setgroups)
 	int size = (int)a[0];
 	gid_t groups[NGROUPS_MAX_GUEST];
 
-	if (!capable_setid(t))
+	if (!task_capable(t, CAP_SETGID))
 		return -EPERM;
 	if (size < 0 || size > NGROUPS_MAX_GUEST)
 		return -EINVAL;
@@ -503,6 +649,34 @@ SYSCALL_DEFINE(get_robust_list)
 	return 0;
 }
 
+/* PR_CAP_AMBIENT: a[1] is the operation, a[2] the capability. */
+static long prctl_cap_ambient(struct task *t, const uint64_t a[6])
+{
+	struct creds *c = &t->creds;
+
+	if (a[1] == PR_CAP_AMBIENT_CLEAR_ALL) {
+		if (a[2] || a[3] || a[4])
+			return -EINVAL;
+		c->cap_ambient = 0;
+		return 0;
+	}
+	if (a[2] > CRED_CAP_LAST || a[3] || a[4])
+		return -EINVAL;
+	switch (a[1]) {
+	case PR_CAP_AMBIENT_IS_SET:
+		return (c->cap_ambient >> a[2]) & 1;
+	case PR_CAP_AMBIENT_RAISE:
+		if (!(c->cap_permitted & c->cap_inheritable & CRED_CAP(a[2])))
+			return -EPERM;
+		c->cap_ambient |= CRED_CAP(a[2]);
+		return 0;
+	case PR_CAP_AMBIENT_LOWER:
+		c->cap_ambient &= ~CRED_CAP(a[2]);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 SYSCALL_DEFINE(prctl)
 {
 	char name[16];
@@ -526,9 +700,42 @@ SYSCALL_DEFINE(prctl)
 	case PR_SET_DUMPABLE:
 		return a[1] <= 1 ? 0 : -EINVAL;
 	case PR_SET_NO_NEW_PRIVS:
-		return a[1] == 1 && !a[2] && !a[3] && !a[4] ? 0 : -EINVAL;
-	case PR_GET_NO_NEW_PRIVS:
+		if (a[1] != 1 || a[2] || a[3] || a[4])
+			return -EINVAL;
+		t->no_new_privs = true;
 		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		if (a[1] || a[2] || a[3] || a[4])
+			return -EINVAL;
+		return t->no_new_privs;
+	case PR_GET_SECCOMP:
+		/* The container's profile is a filter; no guest filter or strict mode exists. */
+		return t->seccomp ? SECCOMP_MODE_FILTER : SECCOMP_MODE_DISABLED;
+	case PR_CAPBSET_READ:
+		if (a[1] > CRED_CAP_LAST)
+			return -EINVAL;
+		return (t->creds.cap_bset >> a[1]) & 1;
+	case PR_CAPBSET_DROP:
+		if (!task_capable(t, CAP_SETPCAP))
+			return -EPERM;
+		if (a[1] > CRED_CAP_LAST)
+			return -EINVAL;
+		t->creds.cap_bset &= ~CRED_CAP(a[1]);
+		return 0;
+	case PR_CAP_AMBIENT:
+		return prctl_cap_ambient(t, a);
+	case PR_GET_KEEPCAPS:
+		return !!(t->creds.securebits & CRED_SECBIT_KEEP_CAPS);
+	case PR_SET_KEEPCAPS:
+		if (a[1] > 1)
+			return -EINVAL;
+		if (a[1])
+			t->creds.securebits |= CRED_SECBIT_KEEP_CAPS;
+		else
+			t->creds.securebits &= ~CRED_SECBIT_KEEP_CAPS;
+		return 0;
+	case PR_GET_SECUREBITS:
+		return t->creds.securebits;
 	case PR_SET_CHILD_SUBREAPER:
 		pthread_mutex_lock(&kernel_lock);
 		t->child_subreaper = a[1] != 0;

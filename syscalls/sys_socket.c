@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/fs/anon/anon.h"
 #include "sentry/fs/socket/socket.h"
 #include "sentry/kernel/task.h"
@@ -374,11 +375,12 @@ static int check_creds(struct task *t, const struct sock_creds *c)
 	const struct creds *me = &t->creds;
 	if (c->uid == (uint32_t)-1 || c->gid == (uint32_t)-1)
 		return -EINVAL;
-	/* Root may claim anyone (CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID); others only themselves. */
-	bool admin = me->euid == 0;
-	bool pid_ok = c->pid == t->tgid || admin;
-	bool uid_ok = c->uid == me->uid || c->uid == me->euid || c->uid == me->suid || admin;
-	bool gid_ok = c->gid == me->gid || c->gid == me->egid || c->gid == me->sgid || admin;
+	/* Claiming another pid takes CAP_SYS_ADMIN, another uid CAP_SETUID, gid CAP_SETGID. */
+	bool pid_ok = c->pid == t->tgid || creds_capable(me, CAP_SYS_ADMIN);
+	bool uid_ok = c->uid == me->uid || c->uid == me->euid || c->uid == me->suid ||
+		      creds_capable(me, CAP_SETUID);
+	bool gid_ok = c->gid == me->gid || c->gid == me->egid || c->gid == me->sgid ||
+		      creds_capable(me, CAP_SETGID);
 	if (!pid_ok || !uid_ok || !gid_ok)
 		return -EPERM;
 	if (c->pid != t->tgid) {

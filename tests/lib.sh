@@ -53,6 +53,17 @@ t_selected() {
 	return 1
 }
 
+# Is any test this script names (PREFIX/name as written in it) selected? A script with setup
+# to do calls it first and exits when none is, so that a filtered run costs it nothing.
+t_any_selected() {
+	local prefix=$1 name
+	[[ -z $TEST_FILTER ]] && return 0
+	for name in $(grep -o "$prefix/[a-z_0-9]*" "${BASH_SOURCE[1]}" | sort -u); do
+		t_selected "$name" && return 0
+	done
+	return 1
+}
+
 t_pass() {
 	echo "PASS $1"
 	echo PASS >>"$T_RESULTS"

@@ -46,13 +46,30 @@ static const int stub_signals[] = {
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "seccomp argument halves");
 
-struct platform_as {
-	pid_t pid;
-	struct mobj *mem;	  /* a reference: the slots' memory, one slot for now */
-	struct systrap_slot slot; /* its one stub thread's (one guest thread per stub, yet) */
+/* Slots in the stub's region after its code page: one stub thread, so one guest thread, each. */
+#define MAX_CTX ((ARCH_TASK_SIZE - ARCH_STUB_ADDR) / SYSTRAP_SLOT_SIZE - 1)
+
+/* One guest thread: a stub thread and its slot. */
+struct platform_ctx {
+	struct platform_as *as;
+	int index;		  /* in as->ctx; 0: the stub's first thread */
+	pid_t tid;		  /* host tid of the stub thread */
+	struct mobj *mem;	  /* a reference: the slot's memory */
+	struct systrap_slot slot;
 	uint64_t uc;	       /* the frame of the stub's last event: checked to be in the slot */
 	int interrupt_pending; /* atomic: an interrupt() not yet reported by run() */
 	int running;	       /* atomic: RUN posted, no event back yet */
+	/* Guarded by as->lock. */
+	bool in_use;     /* a guest thread owns it (the first context: always) */
+	bool has_thread; /* its stub thread exists */
+};
+
+struct platform_as {
+	pid_t pid;
+	/* Guards which contexts exist and are in use; a leaf lock. Each context is driven only
+	 * by its own task's host thread. */
+	pthread_mutex_t lock;
+	struct platform_ctx *ctx[MAX_CTX]; /* by slot; slots stay mapped until the stub goes */
 };
 
 uint32_t systrap_flags;
@@ -186,10 +203,16 @@ static int build_stub_filter(int memfd)
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigreturn, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, SYSTRAP_BPF_ALLOW, 0);
-	/* The template's fork, and the new stub's own filter, which forbids both again. */
-	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
+	/* A stub thread's end, and what a new one sets up for itself (see SYSTRAP_ST_CLONE). */
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_sigaltstack, SYSTRAP_BPF_ALLOW, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_rseq, SYSTRAP_BPF_ALLOW, 0);
+	/* The template's fork, and the new stub's own filter, which forbids both again; a stub
+	 * thread's clone of another. */
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 5);
 	systrap_bpf_load_arg(b, 0, false);
-	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, CLONE_PARENT | SIGCHLD, 0, SYSTRAP_BPF_KILL);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, CLONE_PARENT | SIGCHLD, 1, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYSTRAP_THREAD_FLAGS, 0, SYSTRAP_BPF_KILL);
 	systrap_bpf_load_arg(b, 0, true);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, 0, SYSTRAP_BPF_ALLOW, SYSTRAP_BPF_KILL);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 4);
@@ -205,7 +228,8 @@ static int build_stub_filter(int memfd)
 	stub_filter.filter = b->insn;
 	stub_filter.len = b->len;
 
-	/* What each forked stub adds: no more clone or seccomp from the stub's code. */
+	/* What each forked stub adds: no more seccomp, and no clone but a thread's, from the
+	 * stub's code. */
 	b = &fork_bpf;
 	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, systrap_arch_audit, 0, SYSTRAP_BPF_ALLOW);
@@ -217,9 +241,11 @@ static int build_stub_filter(int memfd)
 	systrap_bpf_jump(b, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)code, 0, SYSTRAP_BPF_ALLOW);
 	systrap_bpf_jump(b, BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, SYSTRAP_BPF_ALLOW, 0);
 	systrap_bpf_stmt(b, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, SYSTRAP_BPF_KILL, 0);
-	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, SYSTRAP_BPF_KILL,
-			 SYSTRAP_BPF_ALLOW);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, SYSTRAP_BPF_KILL, 0);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, SYSTRAP_BPF_ALLOW);
+	systrap_bpf_load_arg(b, 0, false);
+	systrap_bpf_jump(b, BPF_JMP | BPF_JEQ | BPF_K, SYSTRAP_THREAD_FLAGS, SYSTRAP_BPF_ALLOW,
+			 SYSTRAP_BPF_KILL);
 	if ((err = bpf_finish(b)) < 0)
 		return err;
 	if (b->len > SYSTRAP_CTX_FILTER_MAX)
@@ -270,9 +296,9 @@ static int systrap_init(int memfd)
 	return 0;
 }
 
-static struct systrap_ctx *as_ctx(struct platform_as *as)
+static struct systrap_ctx *ctx_shared(struct platform_ctx *ctx)
 {
-	return systrap_slot_ctx(&as->slot);
+	return systrap_slot_ctx(&ctx->slot);
 }
 
 static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
@@ -286,10 +312,10 @@ static uint32_t this_cpu(void)
 	return (uint32_t)sched_getcpu();
 }
 
-/* Gives the turn to the stub, waking it if it sleeps. */
-static void post(struct platform_as *as, uint32_t st)
+/* Gives the turn to the stub thread, waking it if it sleeps. */
+static void post(struct platform_ctx *ctx, uint32_t st)
 {
-	struct systrap_ctx *c = as_ctx(as);
+	struct systrap_ctx *c = ctx_shared(ctx);
 
 	__atomic_store_n(&c->sentry_cpu, this_cpu(), __ATOMIC_RELAXED);
 	if (__atomic_exchange_n(&c->state, st, __ATOMIC_SEQ_CST) & SYSTRAP_ST_WAITING)
@@ -306,14 +332,23 @@ static bool stub_gone(struct platform_as *as)
 	return si.si_pid == as->pid;
 }
 
-/*
- * Waits until the stub answers what the sentry posted: spins, then sleeps on the futex (see
- * SPIN_NS_DEFAULT). 0 once it has posted an event, -ESRCH when it is gone, -EIO when the state
- * word holds something no stub writes (the guest can write it).
- */
-static int wait_stub(struct platform_as *as, uint32_t posted)
+/* The stub thread of ctx is gone, or its whole stub. A cloned thread's tid word is cleared by
+ * the kernel when it exits (the guest can clear it too: then it loses that thread). */
+static bool thread_gone(struct platform_ctx *ctx)
 {
-	struct systrap_ctx *c = as_ctx(as);
+	if (ctx->index > 0 && __atomic_load_n(&ctx_shared(ctx)->tid, __ATOMIC_ACQUIRE) == 0)
+		return true;
+	return stub_gone(ctx->as);
+}
+
+/*
+ * Waits until the stub thread answers what the sentry posted: spins, then sleeps on the futex
+ * (see SPIN_NS_DEFAULT). 0 once it has posted an event, -ESRCH when it is gone, -EIO when the
+ * state word holds something no stub writes (the guest can write it).
+ */
+static int wait_stub(struct platform_ctx *ctx, uint32_t posted)
+{
+	struct systrap_ctx *c = ctx_shared(ctx);
 	uint32_t *state = &c->state, s, spin = spin_loops;
 
 	if (__atomic_load_n(&c->rseq[1], __ATOMIC_RELAXED) == this_cpu())
@@ -338,7 +373,8 @@ static int wait_stub(struct platform_as *as, uint32_t posted)
 			}
 			s |= SYSTRAP_ST_WAITING;
 		}
-		if (futex(state, FUTEX_WAIT, s, &poll) < 0 && errno == ETIMEDOUT && stub_gone(as))
+		if (futex(state, FUTEX_WAIT, s, &poll) < 0 && errno == ETIMEDOUT &&
+		    thread_gone(ctx))
 			return -ESRCH;
 		s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 		if ((s & ~SYSTRAP_ST_WAITING) != posted)
@@ -346,17 +382,18 @@ static int wait_stub(struct platform_as *as, uint32_t posted)
 	}
 answered:
 	if ((s & ~SYSTRAP_ST_WAITING) != SYSTRAP_ST_EVENT) {
-		log_warn("systrap: stub %d: state %#x", as->pid, s);
+		log_warn("systrap: stub %d thread %d: state %#x", ctx->as->pid, ctx->tid, s);
 		return -EIO;
 	}
 	return 0;
 }
 
-/* Makes the stub, waiting for the sentry in its handler, run one syscall; returns its result. */
-static long stub_request(struct platform_as *as, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+/* Makes the stub thread, waiting for the sentry in its handler, run one syscall; returns its
+ * result. */
+static long stub_request(struct platform_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 			 uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	struct systrap_ctx *c = as_ctx(as);
+	struct systrap_ctx *c = ctx_shared(ctx);
 	long ret;
 	int err;
 
@@ -367,9 +404,9 @@ static long stub_request(struct platform_as *as, long nr, uint64_t a0, uint64_t 
 	c->req_args[3] = a3;
 	c->req_args[4] = a4;
 	c->req_args[5] = a5;
-	post(as, SYSTRAP_ST_REQUEST);
-	if ((err = wait_stub(as, SYSTRAP_ST_REQUEST)) < 0) {
-		kill(as->pid, SIGKILL);
+	post(ctx, SYSTRAP_ST_REQUEST);
+	if ((err = wait_stub(ctx, SYSTRAP_ST_REQUEST)) < 0) {
+		kill(ctx->as->pid, SIGKILL);
 		return err;
 	}
 	ret = __atomic_load_n(&c->req_ret, __ATOMIC_RELAXED);
@@ -381,9 +418,9 @@ static long stub_request(struct platform_as *as, long nr, uint64_t a0, uint64_t 
  * libc's locks). No PR_SET_PDEATHSIG: it would fire when the task thread that happened to start
  * the stub exits; the sentry is PID 1 of its PID namespace, and every stub dies with it.
  */
-static void __attribute__((noreturn)) stub_child(const struct platform_as *as, bool is_template)
+static void __attribute__((noreturn)) stub_child(const struct platform_ctx *ctx, bool is_template)
 {
-	const uint64_t code = ARCH_STUB_ADDR, slot = as->slot.addr;
+	const uint64_t code = ARCH_STUB_ADDR, slot = ctx->slot.addr;
 	const size_t code_len = systrap_stub_code_end - systrap_stub_code;
 	const stack_t ss = { .ss_sp = (void *)(slot + SYSTRAP_CTX_SIZE),
 			     .ss_size = SYSTRAP_STACK_SIZE };
@@ -410,7 +447,7 @@ static void __attribute__((noreturn)) stub_child(const struct platform_as *as, b
 		page[i] = systrap_stub_code[i];
 	if (syscall(SYS_mprotect, code, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0 ||
 	    syscall(SYS_mmap, slot, SYSTRAP_SLOT_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_FIXED, memfd, as->mem->off) != (long)slot)
+		    MAP_SHARED | MAP_FIXED, memfd, ctx->mem->off) != (long)slot)
 		syscall(SYS_exit_group, 121);
 	/* An rseq area of its own in the slot, where the sentry sees which CPU the stub runs on
 	 * (no critical sections: rseq_cs stays 0). Without rseq, both sides just spin. */
@@ -434,6 +471,15 @@ static void __attribute__((noreturn)) stub_child(const struct platform_as *as, b
 	__builtin_unreachable();
 }
 
+static void ctx_free(struct platform_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	mobj_put(ctx->mem);
+	free(ctx);
+}
+
+/* Frees as, killing its stub first (and waiting for it). */
 static void as_free(struct platform_as *as)
 {
 	int status;
@@ -443,27 +489,19 @@ static void as_free(struct platform_as *as)
 		while (waitpid(as->pid, &status, __WALL) < 0 && errno == EINTR)
 			;
 	}
-	mobj_put(as->mem);
+	for (size_t i = 0; i < MAX_CTX; i++)
+		ctx_free(as->ctx[i]);
+	pthread_mutex_destroy(&as->lock);
 	free(as);
 }
 
-/* A new address space's memory and context, its stub not started yet. */
-static struct platform_as *as_alloc(void)
+/* A context's shared half as a new stub thread expects it: its turn until it says ready. */
+static void ctx_reset(struct platform_ctx *ctx)
 {
-	struct platform_as *as = calloc(1, sizeof(*as));
-	struct systrap_ctx *c;
+	struct systrap_ctx *c = ctx_shared(ctx);
 
-	if (!as)
-		return NULL;
-	as->mem = mobj_new(SYSTRAP_SLOT_SIZE);
-	if (!as->mem) {
-		free(as);
-		return NULL;
-	}
-	as->slot.mem = mobj_ptr(as->mem, 0);
-	as->slot.addr = ARCH_STUB_ADDR + SYSTRAP_SLOT_SIZE;
-	c = as_ctx(as);
-	c->state = SYSTRAP_ST_RUN; /* the stub's turn until it says it is ready */
+	memset(c, 0, sizeof(*c));
+	c->state = SYSTRAP_ST_RUN;
 	c->spin = spin_loops;
 	c->sentry_cpu = c->rseq[1] = ~0U;
 	c->flags = systrap_flags;
@@ -471,17 +509,56 @@ static struct platform_as *as_alloc(void)
 	c->cur_tls[0] = c->cur_tls[1] = ~0ULL;
 	c->filter_len = fork_bpf.len;
 	memcpy(c->filter, fork_bpf.insn, fork_bpf.len * sizeof(fork_bpf.insn[0]));
-	as->uc = c->uc = systrap_arch_init_frame(&as->slot, guest_sigmask);
+	ctx->uc = c->uc = systrap_arch_init_frame(&ctx->slot, guest_sigmask);
+	ctx->interrupt_pending = 0;
+	ctx->running = 0;
+}
+
+/* Slot index's context of as, its memory allocated (not mapped in the stub yet). */
+static struct platform_ctx *ctx_alloc(struct platform_as *as, int index)
+{
+	struct platform_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	ctx->mem = mobj_new(SYSTRAP_SLOT_SIZE);
+	if (!ctx->mem) {
+		free(ctx);
+		return NULL;
+	}
+	ctx->as = as;
+	ctx->index = index;
+	ctx->slot.mem = mobj_ptr(ctx->mem, 0);
+	ctx->slot.addr = ARCH_STUB_ADDR + (uint64_t)(index + 1) * SYSTRAP_SLOT_SIZE;
+	ctx_reset(ctx);
+	return ctx;
+}
+
+/* A new address space with its first context, its stub not started yet. */
+static struct platform_as *as_alloc(void)
+{
+	struct platform_as *as = calloc(1, sizeof(*as));
+
+	if (!as)
+		return NULL;
+	pthread_mutex_init(&as->lock, NULL);
+	as->ctx[0] = ctx_alloc(as, 0);
+	if (!as->ctx[0]) {
+		pthread_mutex_destroy(&as->lock);
+		free(as);
+		return NULL;
+	}
+	as->ctx[0]->in_use = as->ctx[0]->has_thread = true;
 	return as;
 }
 
-/* Waits for a new stub's "ready". */
-static int wait_ready(struct platform_as *as)
+/* Waits for a new stub thread's "ready". */
+static int wait_ready(struct platform_ctx *ctx)
 {
-	int err = wait_stub(as, SYSTRAP_ST_RUN);
+	int err = wait_stub(ctx, SYSTRAP_ST_RUN);
 
-	if (err < 0 || as_ctx(as)->signo != 0) {
-		log_warn("systrap: stub %d did not start", as->pid);
+	if (err < 0 || ctx_shared(ctx)->signo != 0) {
+		log_warn("systrap: stub %d thread did not start", ctx->as->pid);
 		return err < 0 ? err : -ECHILD;
 	}
 	return 0;
@@ -506,8 +583,9 @@ static int stub_clone(struct platform_as **out, bool is_template)
 		return err;
 	}
 	if (as->pid == 0)
-		stub_child(as, is_template);
-	if ((err = wait_ready(as)) < 0) {
+		stub_child(as->ctx[0], is_template);
+	as->ctx[0]->tid = as->pid;
+	if ((err = wait_ready(as->ctx[0])) < 0) {
 		as_free(as);
 		return err;
 	}
@@ -519,27 +597,27 @@ static int stub_clone(struct platform_as **out, bool is_template)
 /* Asks the template for as's stub; template_forked() collects the answer. */
 static void template_fork(struct platform_as *t, struct platform_as *as)
 {
-	struct systrap_ctx *c = as_ctx(t);
+	struct systrap_ctx *c = ctx_shared(t->ctx[0]);
 
-	c->req_args[0] = as->mem->off;
+	c->req_args[0] = as->ctx[0]->mem->off;
 	c->req_args[1] = systrap_memfd;
-	post(t, SYSTRAP_ST_FORK);
+	post(t->ctx[0], SYSTRAP_ST_FORK);
 }
 
 /* 0 once as has its stub's pid, a negative errno from clone, or -ESRCH/-EIO when the template
  * itself is gone or broken. */
 static int template_forked(struct platform_as *t, struct platform_as *as)
 {
-	struct systrap_ctx *c = as_ctx(t);
+	struct systrap_ctx *c = ctx_shared(t->ctx[0]);
 	long pid;
 	int err;
 
-	if ((err = wait_stub(t, SYSTRAP_ST_FORK)) < 0)
+	if ((err = wait_stub(t->ctx[0], SYSTRAP_ST_FORK)) < 0)
 		return err;
 	pid = __atomic_load_n(&c->req_ret, __ATOMIC_RELAXED);
 	if (pid <= 0)
 		return pid < 0 && pid >= -4095 ? (int)pid : -EIO;
-	as->pid = pid;
+	as->pid = as->ctx[0]->tid = pid;
 	return 0;
 }
 
@@ -566,6 +644,8 @@ static int stub_from_template_locked(struct platform_as **out)
 		}
 		err = template_forked(template, as);
 		if (err == -ESRCH || err == -EIO) {
+			pthread_mutex_destroy(&as->lock);
+			free(as->ctx[0]);
 			free(as);
 			as = NULL;
 			as_free(template);
@@ -580,7 +660,7 @@ static int stub_from_template_locked(struct platform_as **out)
 	return 0;
 }
 
-static int systrap_as_new(struct platform_as **out)
+static int systrap_as_new(struct platform_as **out, struct platform_ctx **ctx)
 {
 	struct platform_as *as = NULL;
 	bool first;
@@ -590,14 +670,18 @@ static int systrap_as_new(struct platform_as **out)
 	first = !first_cloned;
 	first_cloned = true;
 	pthread_mutex_unlock(&template_lock);
-	if (first)
-		return stub_clone(out, false);
+	if (first) {
+		if ((err = stub_clone(out, false)) < 0)
+			return err;
+		*ctx = (*out)->ctx[0];
+		return 0;
+	}
 	/* A spare killed from outside while it waited costs one more fork, not the task. */
 	for (int tries = 0; tries < 2; tries++) {
 		pthread_mutex_lock(&template_lock);
 		err = stub_from_template_locked(&as);
 		pthread_mutex_unlock(&template_lock);
-		if (err == 0 && (err = wait_ready(as)) == 0 && !stub_gone(as))
+		if (err == 0 && (err = wait_ready(as->ctx[0])) == 0 && !stub_gone(as))
 			break;
 		err = err < 0 ? err : -ESRCH;
 		if (as)
@@ -606,8 +690,10 @@ static int systrap_as_new(struct platform_as **out)
 	}
 	if (err < 0)
 		return err;
-	log_debug("systrap: stub %d ready (cpu %d)", as->pid, (int)as_ctx(as)->rseq[1]);
+	log_debug("systrap: stub %d ready (cpu %d)", as->pid,
+		  (int)ctx_shared(as->ctx[0])->rseq[1]);
 	*out = as;
+	*ctx = as->ctx[0];
 	return 0;
 }
 
@@ -629,8 +715,106 @@ static void systrap_as_destroy(struct platform_as *as)
 		as->pid = 0;
 	}
 	pthread_mutex_unlock(&template_lock);
-	/* Its slot can go back to the file now: a killed process runs no more user code. */
+	/* Its slots can go back to the file now: a killed process runs no more user code. */
 	as_free(as);
+}
+
+/*
+ * A stub thread for another guest thread: a slot (a free one whose thread has exited is
+ * mapped already), laid out, then a clone by parent's stub thread.
+ */
+static int systrap_ctx_new(struct platform_ctx *parent, struct platform_ctx **out)
+{
+	struct platform_as *as = parent->as;
+	struct platform_ctx *ctx = NULL;
+	bool fresh = false;
+	long ret;
+	int i, err;
+
+	pthread_mutex_lock(&as->lock);
+	for (i = 1; i < (int)MAX_CTX; i++) {
+		if (!as->ctx[i] || !as->ctx[i]->in_use)
+			break;
+	}
+	if (i < (int)MAX_CTX && !as->ctx[i]) {
+		as->ctx[i] = ctx_alloc(as, i);
+		fresh = true;
+	}
+	if (i < (int)MAX_CTX && as->ctx[i]) {
+		ctx = as->ctx[i];
+		ctx->in_use = true;
+	}
+	pthread_mutex_unlock(&as->lock);
+	if (i >= (int)MAX_CTX)
+		return -EAGAIN;
+	if (!ctx)
+		return -ENOMEM;
+	if (!fresh)
+		ctx_reset(ctx);
+	if (fresh && (ret = stub_request(parent, SYS_mmap, ctx->slot.addr, SYSTRAP_SLOT_SIZE,
+					 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+					 systrap_memfd, ctx->mem->off)) < 0) {
+		err = (int)ret;
+		goto fail;
+	}
+	ctx_shared(parent)->req_args[0] = ctx->slot.addr;
+	post(parent, SYSTRAP_ST_CLONE);
+	if ((err = wait_stub(parent, SYSTRAP_ST_CLONE)) < 0)
+		goto fail;
+	ret = __atomic_load_n(&ctx_shared(parent)->req_ret, __ATOMIC_RELAXED);
+	if (ret <= 0) {
+		err = ret < 0 && ret >= -4095 ? (int)ret : -EIO;
+		goto fail;
+	}
+	ctx->tid = (pid_t)ret;
+	pthread_mutex_lock(&as->lock);
+	ctx->has_thread = true;
+	pthread_mutex_unlock(&as->lock);
+	if ((err = wait_ready(ctx)) < 0) {
+		kill(as->pid, SIGKILL);
+		return err;
+	}
+	*out = ctx;
+	return 0;
+fail:
+	pthread_mutex_lock(&as->lock);
+	ctx->in_use = false;
+	pthread_mutex_unlock(&as->lock);
+	return err;
+}
+
+/* The stub thread exits (its slot waits, mapped, for the next thread); the first one parks. */
+static void systrap_ctx_release(struct platform_ctx *ctx)
+{
+	struct platform_as *as = ctx->as;
+	struct systrap_ctx *c = ctx_shared(ctx);
+	bool reusable = false;
+
+	if (ctx->index > 0) {
+		c->req_nr = SYS_exit;
+		c->req_args[0] = 0;
+		post(ctx, SYSTRAP_ST_REQUEST);
+		/* CLONE_CHILD_CLEARTID: the kernel clears the word and wakes us once it is gone. */
+		for (int polls = 0; polls < 50; polls++) {
+			const struct timespec poll = { 0, DEATH_POLL_NS };
+			uint32_t tid = __atomic_load_n(&c->tid, __ATOMIC_ACQUIRE);
+
+			if (tid == 0) {
+				reusable = true;
+				break;
+			}
+			if (stub_gone(as))
+				break;
+			futex(&c->tid, FUTEX_WAIT, tid, &poll);
+		}
+	}
+	pthread_mutex_lock(&as->lock);
+	if (ctx->index > 0) {
+		ctx->has_thread = false;
+		/* A thread that did not go keeps its slot out of use. */
+		ctx->in_use = !reusable;
+	}
+	pthread_mutex_unlock(&as->lock);
 }
 
 /* Requests never touch the stub's own pages, whatever the caller's bug. */
@@ -639,80 +823,80 @@ static bool guest_range(uint64_t addr, size_t len)
 	return addr <= ARCH_STUB_ADDR && len <= ARCH_STUB_ADDR - addr;
 }
 
-static int systrap_as_map(struct platform_as *as, uint64_t addr, size_t len, int prot, bool shared,
-			  uint64_t off)
+static int systrap_as_map(struct platform_ctx *ctx, uint64_t addr, size_t len, int prot,
+			  bool shared, uint64_t off)
 {
 	if (!guest_range(addr, len))
 		return -EINVAL;
-	return (int)stub_request(as, SYS_mmap, addr, len, prot, MAP_SHARED | MAP_FIXED,
+	return (int)stub_request(ctx, SYS_mmap, addr, len, prot, MAP_SHARED | MAP_FIXED,
 				 systrap_memfd, off);
 }
 
-static int systrap_as_unmap(struct platform_as *as, uint64_t addr, size_t len)
+static int systrap_as_unmap(struct platform_ctx *ctx, uint64_t addr, size_t len)
 {
 	if (!guest_range(addr, len))
 		return -EINVAL;
-	return (int)stub_request(as, SYS_munmap, addr, len, 0, 0, 0, 0);
+	return (int)stub_request(ctx, SYS_munmap, addr, len, 0, 0, 0, 0);
 }
 
-static int systrap_as_protect(struct platform_as *as, uint64_t addr, size_t len, int prot)
+static int systrap_as_protect(struct platform_ctx *ctx, uint64_t addr, size_t len, int prot)
 {
 	if (!guest_range(addr, len))
 		return -EINVAL;
-	return (int)stub_request(as, SYS_mprotect, addr, len, prot, 0, 0, 0);
+	return (int)stub_request(ctx, SYS_mprotect, addr, len, prot, 0, 0, 0);
 }
 
-static int systrap_as_clear(struct platform_as *as)
+static int systrap_as_clear(struct platform_ctx *ctx)
 {
-	return (int)stub_request(as, SYS_munmap, 0, ARCH_STUB_ADDR, 0, 0, 0, 0);
+	return (int)stub_request(ctx, SYS_munmap, 0, ARCH_STUB_ADDR, 0, 0, 0, 0);
 }
 
 /* A stub that broke the protocol or vanished: make sure it is gone. */
-static enum platform_event stub_died(struct platform_as *as)
+static enum platform_event stub_died(struct platform_ctx *ctx)
 {
-	kill(as->pid, SIGKILL);
+	kill(ctx->as->pid, SIGKILL);
 	return PLATFORM_DIED;
 }
 
-static enum platform_event systrap_run(struct platform_as *as, struct arch_regs *regs,
+static enum platform_event systrap_run(struct platform_ctx *ctx, struct arch_regs *regs,
 				       struct platform_fault *fault)
 {
-	struct systrap_ctx *c = as_ctx(as);
+	struct systrap_ctx *c = ctx_shared(ctx);
 	uint32_t signo;
 	int32_t code;
 
-	if (__atomic_exchange_n(&as->interrupt_pending, 0, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&ctx->interrupt_pending, 0, __ATOMIC_ACQ_REL))
 		return PLATFORM_INTERRUPTED;
-	if (systrap_arch_set_regs(&as->slot, as->uc, guest_sigmask, regs) < 0)
-		return stub_died(as);
-	if (regs->fp_dirty && systrap_arch_set_fp(&as->slot, as->uc, regs) == 0)
+	if (systrap_arch_set_regs(&ctx->slot, ctx->uc, guest_sigmask, regs) < 0)
+		return stub_died(ctx);
+	if (regs->fp_dirty && systrap_arch_set_fp(&ctx->slot, ctx->uc, regs) == 0)
 		regs->fp_dirty = false;
-	c->uc = as->uc;
+	c->uc = ctx->uc;
 	/* interrupt() signals the stub only while running is set: an interrupt that saw it clear
 	 * is seen here. */
-	__atomic_store_n(&as->running, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_exchange_n(&as->interrupt_pending, 0, __ATOMIC_SEQ_CST)) {
-		__atomic_store_n(&as->running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctx->running, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&ctx->interrupt_pending, 0, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&ctx->running, 0, __ATOMIC_RELEASE);
 		return PLATFORM_INTERRUPTED;
 	}
-	post(as, SYSTRAP_ST_RUN);
-	if (wait_stub(as, SYSTRAP_ST_RUN) < 0) {
-		__atomic_store_n(&as->running, 0, __ATOMIC_RELEASE);
-		return stub_died(as);
+	post(ctx, SYSTRAP_ST_RUN);
+	if (wait_stub(ctx, SYSTRAP_ST_RUN) < 0) {
+		__atomic_store_n(&ctx->running, 0, __ATOMIC_RELEASE);
+		return stub_died(ctx);
 	}
-	__atomic_store_n(&as->running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctx->running, 0, __ATOMIC_RELEASE);
 
 	signo = __atomic_load_n(&c->signo, __ATOMIC_RELAXED);
 	code = __atomic_load_n(&c->code, __ATOMIC_RELAXED);
-	as->uc = __atomic_load_n(&c->uc, __ATOMIC_RELAXED);
+	ctx->uc = __atomic_load_n(&c->uc, __ATOMIC_RELAXED);
 	regs->fp_valid = false;
 	if (signo == SIGSYS && code == SI_SECCOMP) {
-		if (systrap_arch_get_regs(&as->slot, as->uc, true, regs) < 0)
-			return stub_died(as);
+		if (systrap_arch_get_regs(&ctx->slot, ctx->uc, true, regs) < 0)
+			return stub_died(ctx);
 		return PLATFORM_SYSCALL;
 	}
-	if (systrap_arch_get_regs(&as->slot, as->uc, false, regs) < 0)
-		return stub_died(as);
+	if (systrap_arch_get_regs(&ctx->slot, ctx->uc, false, regs) < 0)
+		return stub_died(ctx);
 	switch (signo) {
 	case SIGSEGV:
 	case SIGBUS:
@@ -726,25 +910,25 @@ static enum platform_event systrap_run(struct platform_as *as, struct arch_regs 
 	}
 	/* Our interrupt, or a signal sent to the stub from outside (a stray SIGSYS): either way
 	 * the sentry gets the thread back, and an interrupt is reported once. */
-	__atomic_store_n(&as->interrupt_pending, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctx->interrupt_pending, 0, __ATOMIC_RELEASE);
 	return PLATFORM_INTERRUPTED;
 }
 
-static void systrap_interrupt(struct platform_as *as)
+static void systrap_interrupt(struct platform_ctx *ctx)
 {
-	__atomic_store_n(&as->interrupt_pending, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ctx->interrupt_pending, 1, __ATOMIC_SEQ_CST);
 	/* A stub waiting in its handler gets nothing: run() sees the flag before resuming it. */
-	if (__atomic_load_n(&as->running, __ATOMIC_SEQ_CST))
-		syscall(SYS_tgkill, as->pid, as->pid, INTERRUPT_SIGNAL);
+	if (__atomic_load_n(&ctx->running, __ATOMIC_SEQ_CST))
+		syscall(SYS_tgkill, ctx->as->pid, ctx->tid, INTERRUPT_SIGNAL);
 }
 
-static int systrap_get_fpregs(struct platform_as *as, struct arch_regs *regs)
+static int systrap_get_fpregs(struct platform_ctx *ctx, struct arch_regs *regs)
 {
 	int err;
 
 	if (regs->fp_valid || regs->fp_dirty)
 		return 0;
-	if ((err = systrap_arch_get_fp(&as->slot, as->uc, regs)) < 0)
+	if ((err = systrap_arch_get_fp(&ctx->slot, ctx->uc, regs)) < 0)
 		return err;
 	regs->fp_valid = true;
 	return 0;
@@ -764,6 +948,8 @@ const struct platform_ops platform_systrap = {
 	.as_unmap = systrap_as_unmap,
 	.as_protect = systrap_as_protect,
 	.as_clear = systrap_as_clear,
+	.ctx_new = systrap_ctx_new,
+	.ctx_release = systrap_ctx_release,
 	.run = systrap_run,
 	.interrupt = systrap_interrupt,
 	.get_fpregs = systrap_get_fpregs,

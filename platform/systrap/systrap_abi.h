@@ -27,6 +27,16 @@
  * the new pid in req_ret.
  */
 #define SYSTRAP_ST_FORK 4
+/*
+ * sentry -> a stub thread: start another stub thread (clone with SYSTRAP_THREAD_FLAGS), whose
+ * slot, mapped already and laid out by the sentry, is at req_args[0]; it posts its "ready"
+ * there. The event in the asking thread's context carries the new thread's host tid in req_ret.
+ */
+#define SYSTRAP_ST_CLONE 5
+/* CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_CHILD_SETTID|
+ * CLONE_CHILD_CLEARTID: a thread of the stub, whose tid word in its context the kernel sets, and
+ * clears and futex-wakes when the thread is gone. */
+#define SYSTRAP_THREAD_FLAGS 0x01250f00
 /* Or'ed into the state by the side that goes to sleep on it: the other side must wake it. */
 #define SYSTRAP_ST_WAITING 0x100
 
@@ -46,6 +56,7 @@
 #define SYSTRAP_CTX_REQ_RET 136
 #define SYSTRAP_CTX_SENTRY_CPU 144
 #define SYSTRAP_CTX_FILTER_LEN 148
+#define SYSTRAP_CTX_TID 152
 #define SYSTRAP_CTX_RSEQ 192
 /* rseq's cpu_id: the CPU the kernel last ran the stub thread on. */
 #define SYSTRAP_CTX_STUB_CPU (SYSTRAP_CTX_RSEQ + 4)
@@ -81,7 +92,8 @@ struct systrap_ctx {
 	int64_t req_ret;
 	uint32_t sentry_cpu; /* the CPU the sentry last posted from: no spinning against it */
 	uint32_t filter_len; /* SYSTRAP_ST_FORK: the new stub's own filter, in filter below */
-	uint32_t pad[10];
+	uint32_t tid;	     /* a cloned stub thread's host tid; 0 once it has exited */
+	uint32_t pad[9];
 	/* The stub thread's rseq area (struct rseq, 32-byte aligned): the kernel keeps its cpu_id
 	 * current, for the same purpose. */
 	uint32_t rseq[8] __attribute__((aligned(32)));
@@ -104,6 +116,7 @@ _Static_assert(offsetof(struct systrap_ctx, req_ret) == SYSTRAP_CTX_REQ_RET, "ct
 _Static_assert(offsetof(struct systrap_ctx, sentry_cpu) == SYSTRAP_CTX_SENTRY_CPU, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, rseq) == SYSTRAP_CTX_RSEQ, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, filter_len) == SYSTRAP_CTX_FILTER_LEN, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, tid) == SYSTRAP_CTX_TID, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, filter) == SYSTRAP_CTX_FILTER, "ctx layout");
 _Static_assert(sizeof(struct systrap_ctx) <= SYSTRAP_CTX_SIZE, "ctx size");
 #endif

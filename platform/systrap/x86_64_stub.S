@@ -15,6 +15,7 @@
 #define PROT_RW 3
 #define MAP_SHARED_FIXED 0x11
 #define SECCOMP_SET_MODE_FILTER 1
+#define RSEQ_SIG 0x53053053
 
 /* r12 holds the thread's context (its slot) throughout; syscalls clobber only rax, rcx, r11. */
 #define CTX(field) SYSTRAP_CTX_##field(%r12)
@@ -110,6 +111,8 @@ dispatch:
 	je request
 	cmp $SYSTRAP_ST_FORK, %edx
 	je fork
+	cmp $SYSTRAP_ST_CLONE, %edx
+	je clone_thread
 	cmp $SYSTRAP_ST_EVENT, %eax
 	je sleep
 	/* EVENT|WAITING, or whatever the guest wrote there: sleep while it stays so. */
@@ -181,6 +184,50 @@ new_stub:
 	add $16, %rsp
 	test %rax, %rax
 	jnz fail
+	movl $0, CTX(SIGNO)
+	jmp post_event
+
+/*
+ * Another stub thread, for another guest thread of this address space: it runs on its own slot
+ * (r12 and the stack inside it), with the signals blocked as here (this thread is inside its
+ * handler), sets the alternate stack that a CLONE_VM thread starts without and its own rseq
+ * area, and reports ready in its slot.
+ */
+clone_thread:
+	mov CTX(REQ_ARGS), %r13
+	mov $__NR_clone, %eax
+	mov $SYSTRAP_THREAD_FLAGS, %edi
+	lea (SYSTRAP_SLOT_SIZE / 2)(%r13), %rsi
+	xor %edx, %edx
+	lea SYSTRAP_CTX_TID(%r13), %r10
+	xor %r8d, %r8d
+	syscall
+	test %rax, %rax
+	jz new_thread
+	mov %rax, CTX(REQ_RET)
+	jmp post_event
+new_thread:
+	mov %r13, %r12
+	/* stack_t { ss_sp, ss_flags, ss_size } on the stack */
+	sub $32, %rsp
+	lea SYSTRAP_CTX_SIZE(%r12), %rax
+	mov %rax, (%rsp)
+	movq $0, 8(%rsp)
+	movq $SYSTRAP_STACK_SIZE, 16(%rsp)
+	mov %rsp, %rdi
+	xor %esi, %esi
+	mov $__NR_sigaltstack, %eax
+	syscall
+	add $32, %rsp
+	test %rax, %rax
+	jnz fail
+	/* Without rseq, both sides just spin. */
+	lea CTX(RSEQ), %rdi
+	mov $32, %esi
+	xor %edx, %edx
+	mov $RSEQ_SIG, %r10d
+	mov $__NR_rseq, %eax
+	syscall
 	movl $0, CTX(SIGNO)
 	jmp post_event
 

@@ -44,9 +44,14 @@ void arch_regs_fork_child(struct arch_regs *r, uint64_t stack);
  */
 void arch_prepare_syscall(struct arch_regs *r, uint64_t ip, long nr, const uint64_t args[6]);
 long arch_syscall_result(const struct arch_regs *r);
-/* The stub's code page: a syscall instruction followed by a breakpoint. */
+/* The stub's code page: a syscall instruction followed by a breakpoint; at arch_stub_clone_off,
+ * a syscall after which a new thread (a clone's child) parks, making syscall
+ * arch_stub_park_nr forever, while the caller breaks as above. At arch_stub_park_off, with a
+ * zero result register, the parking path. */
 extern const uint8_t arch_stub_code[];
 extern const size_t arch_stub_code_len;
+extern const size_t arch_stub_clone_off, arch_stub_park_off;
+extern const long arch_stub_park_nr;
 
 /*
  * Signal frames (rt_sigframe: siginfo, ucontext with the saved registers and FP state) on the

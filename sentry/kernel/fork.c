@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -27,8 +28,9 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		return -EINVAL;
 	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
 		return -EINVAL;
-	if (flags & CLONE_THREAD)
-		return -ENOSYS; /* threads: see the table */
+	/* A vfork child runs on its parent's stub thread, which it cannot share further. */
+	if ((flags & CLONE_THREAD) && (t->borrowed || (flags & CLONE_VFORK)))
+		return -EINVAL;
 	if (flags & CLONE_NS_FLAGS)
 		return -EINVAL; /* nested namespaces: see the table */
 	if (exit_signal < 0 || exit_signal > GUEST_NSIG)
@@ -38,13 +40,23 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 	if (!c)
 		return -ENOMEM;
 	/*
-	 * vfork (CLONE_VM|CLONE_VFORK, as posix_spawn does) shares the address space: the parent's
-	 * thread runs the child until it execs or exits. Without threads, CLONE_VM alone gets a
-	 * copy.
+	 * A thread shares the address space and gets a stub thread of its own in it. vfork
+	 * (CLONE_VM|CLONE_VFORK, as posix_spawn does) shares it too: the parent's thread runs the
+	 * child on the parent's stub thread until it execs or exits. CLONE_VM alone (a process
+	 * sharing memory without being a thread) gets a copy.
 	 */
-	if ((flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK)) {
+	if (flags & CLONE_THREAD) {
 		mm_get(t->mm);
 		c->mm = t->mm;
+		if ((err = task_fetch_fpregs(t)) < 0 ||
+		    (err = platform->ctx_new(t->ctx, &c->ctx)) < 0) {
+			c->ctx = NULL;
+			goto fail;
+		}
+	} else if ((flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK)) {
+		mm_get(t->mm);
+		c->mm = t->mm;
+		c->ctx = t->ctx;
 	} else {
 		c->mm = mm_fork(t->mm);
 	}
@@ -66,19 +78,32 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		err = -ENOMEM;
 		goto fail;
 	}
-	c->sighand = sighand_copy(t->sighand);
+	if (flags & CLONE_SIGHAND) {
+		sighand_get(t->sighand);
+		c->sighand = t->sighand;
+	} else {
+		c->sighand = sighand_copy(t->sighand);
+	}
 	if (!c->sighand) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	c->creds = t->creds;
+	c->no_new_privs = t->no_new_privs;
+	c->seccomp = t->seccomp;
 	memcpy(c->rlimits, t->rlimits, sizeof(c->rlimits));
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	c->sig.blocked = t->sig.blocked;
-	c->sig.altstack_sp = t->sig.altstack_sp;
-	c->sig.altstack_size = t->sig.altstack_size;
-	c->sig.altstack_flags = t->sig.altstack_flags;
-	c->exit_signal = exit_signal;
+	/* A thread starts on its own stack, without the alternate one (as Linux). */
+	if ((flags & (CLONE_VM | CLONE_VFORK)) != CLONE_VM) {
+		c->sig.altstack_sp = t->sig.altstack_sp;
+		c->sig.altstack_size = t->sig.altstack_size;
+		c->sig.altstack_flags = t->sig.altstack_flags;
+	} else {
+		c->sig.altstack_flags = SS_DISABLE;
+	}
+	/* A thread's end signals nobody: its group's does. */
+	c->exit_signal = (flags & CLONE_THREAD) ? 0 : exit_signal;
 
 	if ((err = task_fetch_fpregs(t)) < 0)
 		goto fail;
@@ -89,18 +114,34 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		arch_set_tls(&c->regs, tls);
 
 	pthread_mutex_lock(&kernel_lock);
-	tid = pid_alloc_locked(c);
+	/* No new thread in a group that is dying (its threads are being told to exit). */
+	tid = (flags & CLONE_THREAD) && t->sig.kill_status ? -EINTR : pid_alloc_locked(c);
 	if (tid < 0) {
 		pthread_mutex_unlock(&kernel_lock);
 		err = tid;
 		goto fail;
 	}
 	c->tid = c->tgid = tid;
-	c->parent = (flags & CLONE_PARENT) && t->parent ? t->parent : t;
 	c->pgid = t->pgid;
 	c->sid = t->sid;
-	c->sibling = c->parent->children;
-	c->parent->children = c;
+	if (flags & CLONE_THREAD) {
+		struct task *leader = pid_lookup_locked(t->tgid);
+
+		c->tgid = t->tgid;
+		c->parent = t->parent;
+		c->group_leader = task_shared_owner(t);
+		if (leader)
+			leader->nr_threads++;
+	} else {
+		/* Children belong to the process: its leader, whichever thread forks. */
+		struct task *self = pid_lookup_locked(t->tgid);
+
+		if (!self || self->tgid != t->tgid)
+			self = t;
+		c->parent = (flags & CLONE_PARENT) && self->parent ? self->parent : self;
+		c->sibling = c->parent->children;
+		c->parent->children = c;
+	}
 	c->next_task = kernel_tasks;
 	if (kernel_tasks)
 		kernel_tasks->prev_task = c;
@@ -121,7 +162,21 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		task_run_vfork_child(t, c);
 		return tid;
 	}
-	if ((err = task_start(c)) < 0) {
+	if ((err = task_start(c)) < 0 && (flags & CLONE_THREAD)) {
+		/* A thread that never ran goes as if it had never been. */
+		log_warn("clone: cannot start a host thread: %d", err);
+		pthread_mutex_lock(&kernel_lock);
+		task_unlink_thread_locked(c);
+		pthread_mutex_unlock(&kernel_lock);
+		platform->ctx_release(c->ctx);
+		mm_put(c->mm);
+		fdtable_put(c->files);
+		fs_context_put(c->fs);
+		sighand_put(c->sighand);
+		task_put(c);
+		return -EAGAIN;
+	}
+	if (err < 0) {
 		/* The child is in the tree already: end it as if it had been killed. */
 		log_warn("clone: cannot start a host thread: %d", err);
 		pthread_mutex_lock(&kernel_lock);
@@ -134,6 +189,8 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 	return tid;
 
 fail:
+	if (c->ctx && (flags & CLONE_THREAD))
+		platform->ctx_release(c->ctx);
 	if (c->mm)
 		mm_put(c->mm);
 	if (c->files)
@@ -144,4 +201,21 @@ fail:
 		sighand_put(c->sighand);
 	task_put(c);
 	return err;
+}
+
+int task_attach_detached_locked(struct task *t)
+{
+	int tid = pid_alloc_locked(t);
+
+	if (tid < 0)
+		return tid;
+	t->tid = t->tgid = tid;
+	t->parent = NULL;
+	t->pgid = t->sid = tid;
+	t->exit_signal = SIGCHLD;
+	t->next_task = kernel_tasks;
+	if (kernel_tasks)
+		kernel_tasks->prev_task = t;
+	kernel_tasks = t;
+	return tid;
 }

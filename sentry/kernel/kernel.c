@@ -44,6 +44,12 @@ void pid_free_locked(int pid)
 		pid_table[pid] = NULL;
 }
 
+void pid_replace_locked(int pid, struct task *t)
+{
+	if (pid > 0 && pid < PID_MAX)
+		pid_table[pid] = t;
+}
+
 struct task *pid_lookup_locked(int pid)
 {
 	if (pid <= 0 || pid >= PID_MAX)
@@ -52,6 +58,7 @@ struct task *pid_lookup_locked(int pid)
 }
 
 void (*kernel_shutdown_hook)(int wait_status);
+void (*kernel_detached_exit_hook)(struct task *t, int wait_status);
 
 void kernel_shutdown(int wait_status)
 {

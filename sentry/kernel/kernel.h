@@ -24,11 +24,20 @@ extern struct task *kernel_init_task;
 int pid_alloc_locked(struct task *t);
 void pid_free_locked(int pid);
 struct task *pid_lookup_locked(int pid);
+/* execve by a thread: it takes over its leader's PID, pid. */
+void pid_replace_locked(int pid, struct task *t);
 
 /* Ends the sandbox when init is gone: the sentry exits with init's wait status. */
 void kernel_shutdown(int wait_status) __attribute__((noreturn));
 /* Set by sentry/main.c: called once by kernel_shutdown. */
 extern void (*kernel_shutdown_hook)(int wait_status);
+
+/*
+ * Set by the control channel (sentry/control.c): called under kernel_lock when a detached task
+ * (one made from outside the sandbox, with no parent in it: runsc exec's) exits with
+ * wait_status. The exit path reaps such a task itself right after.
+ */
+extern void (*kernel_detached_exit_hook)(struct task *t, int wait_status);
 
 /* Host CPUs the sandbox reports (sched_getaffinity, nproc); read once at start. */
 extern long kernel_ncpus;

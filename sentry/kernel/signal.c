@@ -2,6 +2,7 @@
  * Guest signals as Linux's kernel/signal.c: sending and queueing, job control (stop/continue),
  * delivery on the way back to guest code, and the signal side of wait4 and kill.
  */
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/signal.h"
 
 #include <errno.h>
@@ -169,57 +170,99 @@ static bool task_live(struct task *t)
 
 /* ---- Queues; kernel_lock held ---- */
 
-static void set_pending(struct task *t, gsigset_t set)
+struct task *task_shared_owner(struct task *t)
 {
-	STORE(&t->sig.pending, t->sig.pending | set);
+	struct task *l = __atomic_load_n(&t->group_leader, __ATOMIC_ACQUIRE);
+
+	return l ? l : t;
 }
 
-static void clear_pending(struct task *t, gsigset_t set)
+gsigset_t task_pending_lockless(struct task *t)
 {
-	STORE(&t->sig.pending, t->sig.pending & ~set);
+	return LOAD(&t->sig.pending) | LOAD(&task_shared_owner(t)->sig.shared_pending);
+}
+
+/*
+ * One queue of pending signals: a thread's own (thread-directed: tkill, faults), or its group's
+ * shared one, kept in the leader (process-directed: kill, SIGCHLD), which any thread that does
+ * not block a signal may take it from.
+ */
+struct sigq {
+	gsigset_t *pending;
+	struct pending_signal **queue;
+	int *queued;
+};
+
+static struct sigq own_q(struct task *t)
+{
+	return (struct sigq){ &t->sig.pending, &t->sig.queue, &t->sig.queued };
+}
+
+static struct sigq shared_q(struct task *t)
+{
+	struct task *l = task_shared_owner(t);
+
+	return (struct sigq){ &l->sig.shared_pending, &l->sig.shared_queue, &l->sig.shared_queued };
+}
+
+static void set_pending(struct sigq q, gsigset_t set)
+{
+	STORE(q.pending, *q.pending | set);
+}
+
+static void clear_pending(struct sigq q, gsigset_t set)
+{
+	STORE(q.pending, *q.pending & ~set);
 }
 
 /* Removes every queued instance of the signals in set. */
-static void flush_signals_locked(struct task *t, gsigset_t set)
+static void flush_queue_locked(struct sigq q, gsigset_t set)
 {
-	struct pending_signal **pp = &t->sig.queue, *p;
+	struct pending_signal **pp = q.queue, *p;
 
-	if (!(t->sig.pending & set))
+	if (!(*q.pending & set))
 		return;
 	while ((p = *pp) != NULL) {
 		if (GSIG_BIT(p->info.signo) & set) {
 			*pp = p->next;
 			free(p);
-			t->sig.queued--;
+			(*q.queued)--;
 		} else {
 			pp = &p->next;
 		}
 	}
-	clear_pending(t, set);
+	clear_pending(q, set);
 }
 
-static int queue_signal_locked(struct task *t, int sig, const struct guest_siginfo *info)
+/* From t's queue and its group's shared one. */
+static void flush_signals_locked(struct task *t, gsigset_t set)
+{
+	flush_queue_locked(own_q(t), set);
+	flush_queue_locked(shared_q(t), set);
+}
+
+static int queue_signal_locked(struct sigq q, int sig, const struct guest_siginfo *info)
 {
 	bool rt_with_info = sig >= GUEST_SIGRTMIN && info->code < 0;
 	struct pending_signal *p = NULL, **pp;
 
 	/* Standard signals coalesce: one pending instance, with the first sender's siginfo. */
-	if (sig < GUEST_SIGRTMIN && (t->sig.pending & GSIG_BIT(sig)))
+	if (sig < GUEST_SIGRTMIN && (*q.pending & GSIG_BIT(sig)))
 		return 0;
-	if (!rt_with_info || t->sig.queued < SIGQUEUE_MAX)
+	if (!rt_with_info || *q.queued < SIGQUEUE_MAX)
 		p = malloc(sizeof(*p));
 	if (p) {
 		p->info = *info;
 		p->next = NULL;
-		for (pp = &t->sig.queue; *pp; pp = &(*pp)->next)
+		for (pp = q.queue; *pp; pp = &(*pp)->next)
 			;
 		*pp = p;
-		t->sig.queued++;
+		(*q.queued)++;
 	} else if (rt_with_info) {
 		return -EAGAIN; /* sigqueue, tkill: the sender learns it was not queued */
 	}
 	/* Otherwise (kill(), the kernel) Linux sets the bit and loses the siginfo: so do we. */
-	set_pending(t, GSIG_BIT(sig));
+	set_pending(q, GSIG_BIT(sig));
 	waitqueue_wake_all(&signal_queued_wq);
 	return 0;
 }
@@ -236,10 +279,10 @@ static int next_signal(gsigset_t pending, gsigset_t allowed)
 	return __builtin_ctzll(p) + 1;
 }
 
-/* Takes one instance of sig off t's queue. */
-static void collect_signal_locked(struct task *t, int sig, struct guest_siginfo *info)
+/* Takes one instance of sig off a queue. */
+static void collect_signal_locked(struct sigq q, int sig, struct guest_siginfo *info)
 {
-	struct pending_signal **pp = &t->sig.queue, *p, *found = NULL;
+	struct pending_signal **pp = q.queue, *p, *found = NULL;
 	bool more = false;
 
 	while ((p = *pp) != NULL) {
@@ -257,7 +300,7 @@ static void collect_signal_locked(struct task *t, int sig, struct guest_siginfo 
 	if (found) {
 		*info = found->info;
 		free(found);
-		t->sig.queued--;
+		(*q.queued)--;
 	} else {
 		/* Queued without its siginfo (allocation failed): as Linux, an SI_USER one. */
 		memset(info, 0, sizeof(*info));
@@ -265,15 +308,21 @@ static void collect_signal_locked(struct task *t, int sig, struct guest_siginfo 
 		info->code = SI_USER;
 	}
 	if (!more)
-		clear_pending(t, GSIG_BIT(sig));
+		clear_pending(q, GSIG_BIT(sig));
 }
 
+/* The thread's own signals first, then its group's, as Linux's dequeue_signal. */
 static int dequeue_signal_locked(struct task *t, gsigset_t allowed, struct guest_siginfo *info)
 {
-	int sig = next_signal(t->sig.pending, allowed);
+	struct sigq q = own_q(t);
+	int sig = next_signal(*q.pending, allowed);
 
+	if (!sig) {
+		q = shared_q(t);
+		sig = next_signal(*q.pending, allowed);
+	}
 	if (sig)
-		collect_signal_locked(t, sig, info);
+		collect_signal_locked(q, sig, info);
 	return sig;
 }
 
@@ -391,6 +440,11 @@ static bool pgrp_orphaned_locked(int pgid)
 	return true;
 }
 
+bool task_pgrp_orphaned_locked(int pgid)
+{
+	return pgrp_orphaned_locked(pgid);
+}
+
 int task_wait_stopped_locked(struct task *c, int options, struct wait_result *res, bool consume)
 {
 	struct task *leader = group_leader(c);
@@ -448,7 +502,24 @@ static void group_kill_locked(struct task *t, int status)
 	for (th = next_thread(t, NULL); th; th = next_thread(t, th)) {
 		if (!task_live(th) || th->sig.kill_status)
 			continue;
-		STORE(&th->sig.kill_status, status);
+		STORE(&th->sig.kill_status, (status & KILL_STATUS_MASK) | KILL_STATUS_DYING);
+		task_kick(th);
+	}
+}
+
+void task_group_exit_locked(struct task *t, int status)
+{
+	group_kill_locked(t, status);
+}
+
+void task_kill_other_threads_locked(struct task *t)
+{
+	struct task *th;
+
+	for (th = next_thread(t, NULL); th; th = next_thread(t, th)) {
+		if (th == t || !task_live(th) || th->sig.kill_status)
+			continue;
+		STORE(&th->sig.kill_status, SIGKILL | KILL_STATUS_DYING);
 		task_kick(th);
 	}
 }
@@ -489,6 +560,14 @@ static int send_signal_locked(struct task *t, int sig, const struct guest_siginf
 		return 0;
 	if (sig < 0 || sig > GUEST_NSIG)
 		return -EINVAL;
+	/* A process whose leader has exited: a live thread of it stands for it. */
+	if (group && !task_live(t)) {
+		for (th = next_thread(t, NULL); th; th = next_thread(t, th))
+			if (task_live(th))
+				break;
+		if (th)
+			t = target = th;
+	}
 	/* A zombie, or a group already dying, takes no more signals (Linux returns 0 too). */
 	if (!task_live(t) || t->sig.kill_status)
 		return 0;
@@ -513,7 +592,8 @@ static int send_signal_locked(struct task *t, int sig, const struct guest_siginf
 		group_kill_locked(target, sig);
 		return 0;
 	}
-	err = queue_signal_locked(target, sig, &si);
+	/* A process's signal waits in the group's queue for any thread that takes it. */
+	err = queue_signal_locked(group ? shared_q(t) : own_q(target), sig, &si);
 	if (err < 0)
 		return err;
 	if (wants_signal(target, sig))
@@ -564,7 +644,7 @@ int task_force_signal(struct task *t, int sig, const struct guest_siginfo *info)
 	pthread_mutex_unlock(&t->sighand->lock);
 	/* Not through send_signal_locked: a fault is never ignored nor taken by another thread. */
 	if (task_live(t) && !t->sig.kill_status) {
-		err = queue_signal_locked(t, sig, &si);
+		err = queue_signal_locked(own_q(t), sig, &si);
 		task_kick(t);
 	} else {
 		err = 0;
@@ -584,7 +664,7 @@ bool task_signal_pending(struct task *t)
 	if (jobctl & JOBCTL_STOP_PENDING)
 		return true;
 	/* blocked is written only by t itself: this thread. */
-	return (LOAD(&t->sig.pending) & ~t->sig.blocked) != 0;
+	return (task_pending_lockless(t) & ~t->sig.blocked) != 0;
 }
 
 /* ---- Masks ---- */
@@ -616,7 +696,7 @@ gsigset_t task_pending_signals(struct task *t)
 	gsigset_t set;
 
 	pthread_mutex_lock(&kernel_lock);
-	set = t->sig.pending;
+	set = t->sig.pending | task_shared_owner(t)->sig.shared_pending;
 	pthread_mutex_unlock(&kernel_lock);
 	return set;
 }
@@ -709,7 +789,7 @@ void task_handle_signals(struct task *t, long *syscall_ret, bool in_syscall)
 		pthread_mutex_lock(&kernel_lock);
 		if ((status = t->sig.kill_status) != 0) {
 			pthread_mutex_unlock(&kernel_lock);
-			task_exit_group(t, status);
+			task_exit(t, status & KILL_STATUS_MASK);
 		}
 		if (t->sig.jobctl & JOBCTL_STOP_PENDING) {
 			do_signal_stop_locked(t);
@@ -739,7 +819,7 @@ void task_handle_signals(struct task *t, long *syscall_ret, bool in_syscall)
 				status = fatal_status(t, sig);
 				group_kill_locked(t, status);
 				pthread_mutex_unlock(&kernel_lock);
-				task_exit_group(t, status);
+				task_exit(t, status);
 			}
 			pthread_mutex_unlock(&kernel_lock);
 			continue;
@@ -801,7 +881,8 @@ int task_sigaction(struct task *t, int sig, const struct guest_sigaction *act,
 		/* POSIX: setting an action that ignores sig discards it where it is pending. */
 		if (handler_ignores(a->handler, sig)) {
 			for (th = next_thread(t, NULL); th; th = next_thread(t, th))
-				flush_signals_locked(th, GSIG_BIT(sig));
+				flush_queue_locked(own_q(th), GSIG_BIT(sig));
+			flush_queue_locked(shared_q(t), GSIG_BIT(sig));
 		}
 	}
 	pthread_mutex_unlock(&sh->lock);
@@ -893,12 +974,12 @@ int task_sigaltstack(struct task *t, const struct guest_stack *ss, struct guest_
 	return 0;
 }
 
-/* Linux's kill_ok_by_cred, with "root" standing for CAP_KILL in the sandbox's user space. */
+/* Linux's kill_ok_by_cred. */
 static bool may_signal(struct task *sender, struct task *target, int sig)
 {
 	const struct creds *c = &sender->creds, *tc = &target->creds;
 
-	if (sender->tgid == target->tgid || c->euid == 0)
+	if (sender->tgid == target->tgid || creds_capable(c, CAP_KILL))
 		return true;
 	if (c->euid == tc->suid || c->euid == tc->uid || c->uid == tc->suid || c->uid == tc->uid)
 		return true;

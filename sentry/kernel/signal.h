@@ -51,6 +51,11 @@ struct guest_siginfo {
 		struct {
 			uint64_t addr; /* SIGSEGV, SIGBUS ... */
 		} fault;
+		struct {
+			uint64_t call_addr; /* SIGSYS from seccomp: after the syscall instruction */
+			int32_t syscall;
+			uint32_t arch; /* AUDIT_ARCH_* */
+		} sys;
 		uint8_t raw[112];
 	};
 };
@@ -101,12 +106,17 @@ struct task_signals {
 	gsigset_t pending;	/* atomic; bit set while a signal is queued */
 	struct pending_signal *queue; /* arrival order; standard signals once, RT ones each */
 	int queued;		      /* entries in queue */
+	/* Process-directed signals of the group, kept in the leader (task_shared_owner), the
+	 * same way; any thread of the group that does not block one takes it. */
+	gsigset_t shared_pending; /* atomic */
+	struct pending_signal *shared_queue;
+	int shared_queued;
 	gsigset_t saved_mask; /* restored after rt_sigsuspend/ppoll-style calls; the task's own */
 	bool restore_mask;
 	uint64_t altstack_sp, altstack_size; /* sigaltstack; the task's own */
 	int altstack_flags;		     /* as given to sigaltstack (GUEST_SS_AUTODISARM) */
 
-	int kill_status; /* atomic; nonzero: the group is dying with this wait status */
+	int kill_status; /* atomic; nonzero: the thread must exit; KILL_STATUS_* */
 	unsigned jobctl; /* atomic; JOBCTL_* */
 
 	/* Group job control, kept in the thread-group leader. */
@@ -123,6 +133,18 @@ struct task_signals {
 	struct task *itimer_next; /* on the timer thread's list, which holds a reference */
 	bool itimer_listed;
 };
+
+/* kill_status: set, with the group's wait status in the low bits (exit_group(0)'s is 0). */
+#define KILL_STATUS_DYING 0x10000
+#define KILL_STATUS_MASK 0xffff
+
+/*
+ * The thread group of t is dying with wait status: every thread leaves what it is doing and
+ * exits (its platform run interrupted). kernel_lock held.
+ */
+void task_group_exit_locked(struct task *t, int status);
+/* execve: every other thread of t's group exits (t stays). kernel_lock held. */
+void task_kill_other_threads_locked(struct task *t);
 
 struct sighand *sighand_new(void);
 struct sighand *sighand_copy(struct sighand *old);
@@ -142,9 +164,9 @@ void sighand_reset_for_exec(struct sighand *sh);
 int task_send_signal(struct task *t, int sig, const struct guest_siginfo *info);
 int task_send_signal_locked(struct task *t, int sig, const struct guest_siginfo *info);
 /*
- * The same, process-directed (kill, SIGCHLD, SIGALRM): any thread of t's group that does not
- * block sig takes it, t first. Without threads sharing a queue, the thread is chosen at send
- * time: one that blocks it keeps it even if another thread unblocks it later.
+ * The same, process-directed (kill, SIGCHLD, SIGALRM): queued for t's whole group, and any
+ * thread of it that does not block sig (t first) is kicked to take it; if every thread blocks
+ * it, the first one to unblock it (or sigwait for it) does.
  */
 int task_group_send_signal_locked(struct task *t, int sig, const struct guest_siginfo *info);
 /* A synchronous fault (SIGSEGV, SIGBUS ...): delivered even if blocked or ignored, as
@@ -188,6 +210,12 @@ void task_set_blocked(struct task *t, gsigset_t mask);
 void task_set_temporary_sigmask(struct task *t, gsigset_t mask);
 void task_restore_sigmask_unless(struct task *t, bool interrupted);
 
+/* Where t's group keeps its shared pending signals: its leader (set at clone and execve; a
+ * task made without it, its own). */
+struct task *task_shared_owner(struct task *t);
+/* t's pending signals, its own and its group's, read without kernel_lock by t itself. */
+gsigset_t task_pending_lockless(struct task *t);
+
 /* Signals pending for t (thread and process), blocked or not. */
 gsigset_t task_pending_signals(struct task *t);
 /* Takes the lowest pending signal in set (signalfd, sigtimedwait). Its number, or 0. */
@@ -230,6 +258,9 @@ extern const uint64_t arch_minsigstksz;
  * or saved uid; SIGCONT within a session. 0, -ESRCH, -EPERM, -EINVAL, -EAGAIN.
  */
 int task_kill(struct task *sender, int pid, int sig, const struct guest_siginfo *info);
+/* POSIX's orphaned process group (no member has a parent in another group of its session):
+ * job control stops do not apply to it. Under kernel_lock. */
+bool task_pgrp_orphaned_locked(int pgid);
 /* tgkill/tkill/rt_tgsigqueueinfo: the thread tid, in thread group tgid unless tgid <= 0. */
 int task_tgkill(struct task *sender, int tgid, int tid, int sig, const struct guest_siginfo *info);
 

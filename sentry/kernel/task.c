@@ -14,8 +14,10 @@
 
 #include "lib/log.h"
 #include "platform/platform.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/mm.h"
+#include "sentry/sentry.h"
 #include "syscalls/syscalls.h"
 
 __thread struct task *current_task;
@@ -39,6 +41,7 @@ struct task *task_alloc(void)
 	if (!t)
 		return NULL;
 	t->refs = 1;
+	t->nr_threads = 1; /* a new process: a group of one */
 	t->state = TASK_RUNNING;
 	waitqueue_init(&t->child_exit);
 	waitqueue_init(&t->vfork_wait);
@@ -49,6 +52,40 @@ struct task *task_alloc(void)
 	pthread_condattr_destroy(&ca);
 	t->start_time_ns = kernel_monotonic_ns();
 	return t;
+}
+
+void task_set_initial_creds(struct task *t, uid_t uid, gid_t gid, const gid_t *groups,
+			    int ngroups)
+{
+	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = uid;
+	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = gid;
+	t->creds.ngroups = ngroups < NGROUPS_MAX_GUEST ? ngroups : NGROUPS_MAX_GUEST;
+	for (int i = 0; i < t->creds.ngroups; i++)
+		t->creds.groups[i] = groups[i];
+	creds_init_caps(&t->creds);
+}
+
+void task_set_initial_rlimits(struct task *t, const struct sentry_rlimit *rlimits, int n)
+{
+	struct rlimit rl;
+
+	int nres = sizeof(t->rlimits) / sizeof(t->rlimits[0]);
+
+	for (int r = 0; r < nres; r++) {
+		if (getrlimit(r, &rl) < 0)
+			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+		t->rlimits[r] = rl;
+	}
+	if (t->rlimits[RLIMIT_NOFILE].rlim_cur > 1024)
+		t->rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
+	for (int i = 0; i < n; i++) {
+		const struct sentry_rlimit *l = &rlimits[i];
+
+		if (l->resource < 0 || l->resource >= nres)
+			continue;
+		t->rlimits[l->resource].rlim_cur = l->soft;
+		t->rlimits[l->resource].rlim_max = l->hard;
+	}
 }
 
 void task_get(struct task *t)
@@ -63,6 +100,10 @@ void task_put(struct task *t)
 	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	for (p = t->sig.queue; p; p = next) {
+		next = p->next;
+		free(p);
+	}
+	for (p = t->sig.shared_queue; p; p = next) {
 		next = p->next;
 		free(p);
 	}
@@ -90,16 +131,16 @@ void task_kick(struct task *t)
 	pthread_mutex_lock(&t->wake_lock);
 	t->woken = true;
 	pthread_cond_signal(&t->wake_cond);
-	if (t->in_guest && t->mm && t->mm->as)
-		platform->interrupt(t->mm->as);
+	if (t->in_guest && t->ctx)
+		platform->interrupt(t->ctx);
 	pthread_mutex_unlock(&t->wake_lock);
 }
 
 int task_fetch_fpregs(struct task *t)
 {
-	if (t->regs.fp_valid || t->regs.fp_dirty || !t->mm->as)
+	if (t->regs.fp_valid || t->regs.fp_dirty || !t->ctx)
 		return 0;
-	return platform->get_fpregs(t->mm->as, &t->regs);
+	return platform->get_fpregs(t->ctx, &t->regs);
 }
 
 static void set_in_guest(struct task *t, bool in)
@@ -121,7 +162,7 @@ static void task_loop(struct task *t)
 		long ret;
 		int err;
 
-		if ((err = mm_activate(t->mm)) < 0) {
+		if ((err = mm_activate(t->mm, &t->ctx)) < 0) {
 			log_warn("task %d: cannot start its address space: %s", t->tid, strerror(-err));
 			task_exit_group(t, SIGKILL);
 		}
@@ -132,7 +173,7 @@ static void task_loop(struct task *t)
 			task_handle_signals(t, NULL, false);
 			continue;
 		}
-		ev = platform->run(t->mm->as, &t->regs, &fault);
+		ev = platform->run(t->ctx, &t->regs, &fault);
 		set_in_guest(t, false);
 
 		switch (ev) {

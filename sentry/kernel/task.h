@@ -21,6 +21,8 @@ struct mm;
 struct fdtable;     /* sentry/vfs/fdtable.h */
 struct fs_context;  /* sentry/vfs/vfs.h: root, cwd, umask */
 struct platform_as;
+struct platform_ctx;
+struct seccomp_profile; /* sentry/kernel/seccomp.h */
 
 #define NGROUPS_MAX_GUEST 64
 
@@ -30,6 +32,9 @@ struct creds {
 	gid_t gid, egid, sgid, fsgid;
 	int ngroups;
 	gid_t groups[NGROUPS_MAX_GUEST];
+	/* Capability sets, a bit per CAP_* (sentry/kernel/cred.h); securebits (SECBIT_*). */
+	uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
+	unsigned securebits;
 };
 
 enum task_state {
@@ -39,13 +44,22 @@ enum task_state {
 };
 
 struct task {
-	int tid;  /* the guest's PID (PID namespace of the sandbox); one thread per process */
-	int tgid;
+	int tid;  /* the guest's thread ID (PID namespace of the sandbox) */
+	int tgid; /* the thread group's (process's) ID: its leader's tid */
 	char comm[16]; /* guarded by kernel_lock */
 
 	/* Tree and exit state, guarded by kernel_lock. */
+	/*
+	 * Thread groups: only the leader (tid == tgid) is in its parent's children list and has
+	 * children (a thread's fork makes a child of the leader); every thread's parent is the
+	 * leader's. The leader stays, a zombie, until the last thread is gone (nr_threads).
+	 */
 	struct task *parent;
 	struct task *children, *sibling; /* singly linked list of children */
+	int nr_threads; /* leader: threads of the group that have not exited */
+	/* A thread's leader (NULL: itself), where the group's shared signals wait; set before
+	 * the thread runs and changed only by execve once the thread is alone. */
+	struct task *group_leader;
 	struct task *next_task, *prev_task; /* all tasks, for /proc and kill(-1) */
 	enum task_state state;
 	int exit_status; /* wait status as wait4 reports it */
@@ -56,10 +70,16 @@ struct task {
 
 	/* Owned by the task; shared objects are refcounted. */
 	struct mm *mm;
+	/* Its guest thread in mm's stub (platform.h), set by mm_activate or clone(CLONE_VM|
+	 * CLONE_THREAD); released at the thread's exit. A vfork child borrows its parent's. */
+	struct platform_ctx *ctx;
 	struct fdtable *files;
 	struct fs_context *fs;
 	struct creds creds;
 	struct rlimit rlimits[16];
+	/* Security state, inherited by fork and kept across execve. */
+	bool no_new_privs;			   /* PR_SET_NO_NEW_PRIVS; never cleared */
+	const struct seccomp_profile *seccomp; /* the container's profile, or NULL: unfiltered */
 
 	/* Signals: see sentry/kernel/signal.h. */
 	struct sighand *sighand;
@@ -94,6 +114,18 @@ static inline struct task *current(void)
 	return current_task;
 }
 
+struct sentry_rlimit; /* sentry/sentry.h */
+
+/*
+ * For a process made from outside the sandbox (init, runsc exec's): its credentials (root's
+ * capabilities if uid is 0: creds_init_caps), and its
+ * limits: the host's (RLIMIT_NOFILE's soft one at most 1024), replaced by those given, as
+ * runc's setrlimit calls would.
+ */
+void task_set_initial_creds(struct task *t, uid_t uid, gid_t gid, const gid_t *groups,
+			    int ngroups);
+void task_set_initial_rlimits(struct task *t, const struct sentry_rlimit *rlimits, int n);
+
 /* A zeroed task with its locks ready; the caller fills it and starts it. */
 struct task *task_alloc(void);
 /* Starts the task's host thread (task_run). */
@@ -112,11 +144,28 @@ int task_fetch_fpregs(struct task *t);
 
 /* Ends the calling task's thread group with the given wait status; never returns. */
 void task_exit_group(struct task *t, int status) __attribute__((noreturn));
+/*
+ * Ends the calling thread (exit(2)); never returns. The last thread of its group ends the
+ * process, with status or, when the group is dying (exit_group, a fatal signal), the group's.
+ */
+void task_exit(struct task *t, int status) __attribute__((noreturn));
+/* Takes out of the tree a thread (not a leader) that never ran; kernel_lock held. */
+void task_unlink_thread_locked(struct task *t);
 
 /* Process creation (fork, vfork, clone) and execve; used by sys_process.c. */
 long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 		uint64_t child_tid, uint64_t tls);
 long task_execve(struct task *t, const char *path, char *const argv[], char *const envp[]);
+
+/*
+ * Puts a new process made from outside the sandbox (runsc exec's) in the task tree, kernel_lock
+ * held: a PID of its own, no parent inside (getppid() is 0, as for runc exec's process, whose
+ * parent is outside the PID namespace), its own session and process group. Its exit calls
+ * kernel_detached_exit_hook and reaps it. Returns the PID or -EAGAIN.
+ */
+int task_attach_detached_locked(struct task *t);
+/* Takes out again a detached task that never ran (its thread could not start). */
+void task_detach_unstarted_locked(struct task *t);
 
 /* Ends the calling task's host thread (after task_exit_group's work); never returns. */
 void task_thread_exit(void) __attribute__((noreturn));

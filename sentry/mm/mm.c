@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "platform/platform.h"
+#include "sentry/kernel/task.h"
 #include "sentry/mm/filecache.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/vfs/vfs.h"
@@ -63,16 +64,28 @@ void mm_put(struct mm *mm)
 	free(mm);
 }
 
+/*
+ * The stub thread that carries out a change of the live address space: the calling task's own,
+ * whose guest thread is in the sentry for this syscall (platform.h). Other threads of the
+ * address space may run meanwhile; mm->lock serializes the changes.
+ */
+static struct platform_ctx *caller_ctx(struct mm *mm)
+{
+	struct task *t = current();
+
+	return t && t->mm == mm ? t->ctx : NULL;
+}
+
 static bool as_live(struct mm *mm)
 {
-	return mm->as && !mm->as_stale;
+	return mm->as && !mm->as_stale && caller_ctx(mm);
 }
 
 static int as_map_vma(struct mm *mm, struct vma *v)
 {
 	if (!as_live(mm))
 		return 0;
-	return platform->as_map(mm->as, v->start, v->end - v->start, v->prot, true,
+	return platform->as_map(caller_ctx(mm), v->start, v->end - v->start, v->prot, true,
 				v->mobj->off + v->mobj_off);
 }
 
@@ -122,7 +135,7 @@ static int unmap_locked(struct mm *mm, uint64_t start, uint64_t end)
 		vma_free(v);
 	}
 	if (any && as_live(mm))
-		return platform->as_unmap(mm->as, start, end - start);
+		return platform->as_unmap(caller_ctx(mm), start, end - start);
 	return 0;
 }
 
@@ -401,7 +414,8 @@ int mm_mprotect(struct mm *mm, uint64_t addr, size_t len, int prot)
 		}
 		v->prot = prot;
 		if (as_live(mm) &&
-		    (err = platform->as_protect(mm->as, v->start, v->end - v->start, prot)) < 0)
+		    (err = platform->as_protect(caller_ctx(mm), v->start, v->end - v->start, prot)) <
+			    0)
 			goto out;
 	}
 out:
@@ -635,21 +649,24 @@ fail:
 	return NULL;
 }
 
-int mm_activate(struct mm *mm)
+int mm_activate(struct mm *mm, struct platform_ctx **ctx)
 {
 	struct vma *v;
 	int err = 0;
 
-	if (as_live(mm))
+	if (mm->as && !mm->as_stale && *ctx)
 		return 0;
 	pthread_mutex_lock(&mm->lock);
 	if (!mm->as) {
-		err = platform->as_new(&mm->as);
+		err = platform->as_new(&mm->as, ctx);
 		if (err < 0) {
 			mm->as = NULL;
 			goto out;
 		}
-	} else if ((err = platform->as_clear(mm->as)) < 0) {
+	} else if (!*ctx) {
+		err = -ESRCH; /* every task of a live address space has its context */
+		goto out;
+	} else if (mm->as_stale && (err = platform->as_clear(*ctx)) < 0) {
 		goto out;
 	}
 	mm->as_stale = false;

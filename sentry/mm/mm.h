@@ -68,8 +68,9 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk);
 int mm_madvise(struct mm *mm, uint64_t addr, size_t len, int advice);
 
 /* Called by the task's own host thread before running guest code: the stub exists and
- * mirrors the VMAs. */
-int mm_activate(struct mm *mm);
+ * mirrors the VMAs. *ctx is the task's context in it, set here for a new stub. */
+struct platform_ctx;
+int mm_activate(struct mm *mm, struct platform_ctx **ctx);
 /* A guest fault at addr: 0 when resolved (the access may be retried), or -EFAULT. */
 int mm_handle_fault(struct mm *mm, uint64_t addr, bool write);
 

@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <sys/stat.h>
 
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/internal.h"
 
@@ -49,8 +50,10 @@ int vfs_access(struct task *t, int dirfd, const char *path, int mode, int flags)
 	if (t) {
 		c = t->creds;
 		if (!(flags & AT_EACCESS)) {
+			/* With the real uid go its capabilities: all permitted ones for root. */
 			c.fsuid = c.uid;
 			c.fsgid = c.gid;
+			c.cap_effective = c.uid == 0 ? c.cap_permitted : 0;
 		}
 	}
 	const struct creds *cp = t ? &c : NULL;
@@ -94,7 +97,7 @@ ssize_t vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, siz
 
 static bool is_owner(struct task *t, struct inode *inode)
 {
-	if (!t || t->creds.fsuid == 0)
+	if (task_capable(t, CAP_FOWNER))
 		return true;
 	pthread_mutex_lock(&inode->lock);
 	bool r = inode->uid == t->creds.fsuid;
@@ -134,7 +137,7 @@ int vfs_chmod(struct task *t, const struct path *p, mode_t mode)
 		return -EPERM;
 	mode &= 07777;
 	/* Without CAP_FSETID, setgid on a file of another group is silently dropped. */
-	if (t && t->creds.fsuid != 0 && !S_ISDIR(inode->mode)) {
+	if (!task_capable(t, CAP_FSETID) && !S_ISDIR(inode->mode)) {
 		pthread_mutex_lock(&inode->lock);
 		gid_t gid = inode->gid;
 		pthread_mutex_unlock(&inode->lock);
@@ -156,7 +159,7 @@ int vfs_chown(struct task *t, const struct path *p, uid_t uid, gid_t gid)
 	gid_t cur_gid = inode->gid;
 	mode_t mode = inode->mode;
 	pthread_mutex_unlock(&inode->lock);
-	bool root = !t || t->creds.fsuid == 0;
+	bool root = task_capable(t, CAP_CHOWN);
 	struct iattr a = { 0 };
 	if (uid != (uid_t)-1) {
 		/* Only CAP_CHOWN gives a file away; "changing" to the same owner is allowed. */

@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/internal.h"
@@ -177,12 +178,6 @@ int generic_permission(struct inode *inode, const struct creds *c, int mask)
 	gid_t gid = inode->gid;
 	pthread_mutex_unlock(&inode->lock);
 
-	/* uid 0 holds CAP_DAC_OVERRIDE: anything but executing a file no x bit allows. */
-	if (c->fsuid == 0) {
-		if (!(mask & MAY_EXEC) || S_ISDIR(mode) || (mode & 0111))
-			return 0;
-		return -EACCES;
-	}
 	unsigned int perm;
 	if (c->fsuid == uid)
 		perm = (mode >> 6) & 7;
@@ -190,7 +185,21 @@ int generic_permission(struct inode *inode, const struct creds *c, int mask)
 		perm = (mode >> 3) & 7;
 	else
 		perm = mode & 7;
-	return (mask & 7 & ~perm) ? -EACCES : 0;
+	if (!(mask & 7 & ~perm))
+		return 0;
+	/* Linux's overrides: CAP_DAC_READ_SEARCH reads and searches, CAP_DAC_OVERRIDE does all
+	 * but execute a file no x bit allows. */
+	if (S_ISDIR(mode)) {
+		if (!(mask & MAY_WRITE) && creds_capable(c, CAP_DAC_READ_SEARCH))
+			return 0;
+		return creds_capable(c, CAP_DAC_OVERRIDE) ? 0 : -EACCES;
+	}
+	mask &= MAY_READ | MAY_WRITE | MAY_EXEC;
+	if (mask == MAY_READ && creds_capable(c, CAP_DAC_READ_SEARCH))
+		return 0;
+	if ((!(mask & MAY_EXEC) || (mode & 0111)) && creds_capable(c, CAP_DAC_OVERRIDE))
+		return 0;
+	return -EACCES;
 }
 
 int inode_permission(const struct creds *c, struct inode *inode, int mask)
@@ -487,6 +496,15 @@ void d_drop(struct dentry *d, bool dead)
 	if (dead)
 		d->flags |= DENTRY_DEAD;
 	pthread_mutex_unlock(&dcache_lock);
+}
+
+void vfs_name_gone(struct dentry *dir, const char *name)
+{
+	struct dentry *d = d_lookup(dir, name, strlen(name));
+	if (d) {
+		d_drop(d, true);
+		dentry_put(d);
+	}
 }
 
 int d_move(struct dentry *d, struct dentry *newparent, const char *newname)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/internal.h"
 
@@ -57,7 +58,7 @@ static int may_delete(const struct creds *c, struct dentry *dir, struct dentry *
 	pthread_mutex_lock(&victim->inode->lock);
 	uid_t uid = victim->inode->uid;
 	pthread_mutex_unlock(&victim->inode->lock);
-	if (sticky && c->fsuid != 0 && c->fsuid != uid && c->fsuid != dir_uid)
+	if (sticky && c->fsuid != uid && c->fsuid != dir_uid && !creds_capable(c, CAP_FOWNER))
 		return -EPERM;
 	return 0;
 }
@@ -398,8 +399,8 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t de
 		break;
 	case S_IFCHR:
 	case S_IFBLK:
-		if (t && t->creds.euid != 0)
-			return -EPERM; /* CAP_MKNOD */
+		if (!task_capable(t, CAP_MKNOD))
+			return -EPERM;
 		break;
 	case S_IFDIR:
 		return -EPERM;
@@ -473,8 +474,8 @@ int vfs_link(struct task *t, int olddirfd, const char *oldpath, int newdirfd, co
 	if (flags & AT_SYMLINK_FOLLOW)
 		lf |= LOOKUP_FOLLOW;
 	if (flags & AT_EMPTY_PATH) {
-		if (t && t->creds.euid != 0)
-			return -ENOENT; /* CAP_DAC_READ_SEARCH, as Linux */
+		if (!task_capable(t, CAP_DAC_READ_SEARCH))
+			return -ENOENT; /* as Linux */
 		lf |= LOOKUP_EMPTY;
 	}
 	struct path old;

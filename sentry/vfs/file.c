@@ -25,7 +25,9 @@ struct file *file_new(const struct path *path, int flags, const struct file_ops 
 	if (!f)
 		return NULL;
 	f->refs = 1;
-	f->flags = (unsigned int)flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+	/* O_NOCTTY stays until the open is done: a terminal's open hook reads it (as Linux's
+	 * tty_open), then vfs_dentry_open drops it. */
+	f->flags = (unsigned int)flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
 	switch (flags & O_ACCMODE) {
 	case O_RDONLY:
 		f->mode = FMODE_READ;
@@ -114,9 +116,12 @@ int vfs_open_special(struct file *f)
 	if (!S_ISCHR(mode))
 		return -ENXIO; /* block devices and sockets cannot be opened */
 	if (f->inode->fops) {
-		/* A device inode that knows how it is read (a host terminal named in /dev/pts). */
+		/* A device inode that knows how it is read (a host terminal named in /dev/pts, a
+		 * devpts terminal), and maybe how it is opened. */
 		f->ops = f->inode->fops;
 		f->mode |= FMODE_STREAM;
+		if (f->inode->ops && f->inode->ops->open)
+			return f->inode->ops->open(f->path.dentry, f);
 		return 0;
 	}
 	unsigned int major = major(f->inode->rdev), minor = minor(f->inode->rdev);
@@ -155,6 +160,7 @@ int vfs_dentry_open(struct mount *mnt, struct dentry *d, int flags, struct file 
 		file_put(f);
 		return r;
 	}
+	__atomic_fetch_and(&f->flags, ~(unsigned int)O_NOCTTY, __ATOMIC_RELAXED);
 	*out = f;
 	return 0;
 }
@@ -184,6 +190,8 @@ static int may_open(struct task *t, const struct path *p, int flags)
 	if ((mask & MAY_WRITE) && p->mnt && (p->mnt->flags & MNT_RDONLY) &&
 	    (S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode)))
 		return -EROFS;
+	if ((S_ISCHR(mode) || S_ISBLK(mode)) && p->mnt && (p->mnt->flags & MNT_NODEV))
+		return -EACCES;
 	return 0;
 }
 

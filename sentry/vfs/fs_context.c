@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/internal.h"
 
@@ -95,8 +96,7 @@ int vfs_chroot(struct task *t, const struct path *p)
 	int r = inode_permission(task_creds(t), p->dentry->inode, MAY_EXEC);
 	if (r < 0)
 		return r;
-	/* CAP_SYS_CHROOT: the guest's root holds every capability, nobody else any. */
-	if (t->creds.euid != 0)
+	if (!task_capable(t, CAP_SYS_CHROOT))
 		return -EPERM;
 	struct fs_context *fs = t->fs;
 	path_get(p);

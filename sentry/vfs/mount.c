@@ -31,7 +31,8 @@ void mount_put(struct mount *m)
 	free(m);
 }
 
-static struct mount *mount_alloc(struct superblock *sb, unsigned int flags)
+/* A mount of sb showing the tree below root (sb->root, or a dentry of sb for a bind). */
+static struct mount *mount_alloc(struct superblock *sb, struct dentry *root, unsigned int flags)
 {
 	struct mount *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -39,15 +40,15 @@ static struct mount *mount_alloc(struct superblock *sb, unsigned int flags)
 	m->refs = 1;
 	sb_get(sb);
 	m->sb = sb;
-	dentry_get(sb->root);
-	m->root = sb->root;
+	dentry_get(root);
+	m->root = root;
 	m->flags = flags;
 	return m;
 }
 
 struct mount *mount_new_internal(struct superblock *sb)
 {
-	return mount_alloc(sb, MNT_INTERNAL);
+	return mount_alloc(sb, sb->root, MNT_INTERNAL);
 }
 
 void path_get(const struct path *p)
@@ -100,22 +101,21 @@ static void mount_attach(struct mount *m)
 	mounts_tail = &m->next;
 }
 
-int vfs_mount_at(const struct path *mp, struct superblock *sb, unsigned int flags)
+/*
+ * Puts m (the tree's reference) at mp, or at the tree's root when mp is NULL. As Linux's
+ * graft_tree: a directory goes on a directory, anything else on a non-directory (a file
+ * bind mount). Under mount_lock; m is put on failure.
+ */
+static int mount_graft_locked(struct mount *m, const struct path *mp)
 {
-	struct mount *m = mount_alloc(sb, flags & ~MNT_INTERNAL);
-	if (!m)
-		return -ENOMEM;
-	pthread_mutex_lock(&mount_lock);
 	if (!mp) {
 		if (tree_root) {
-			pthread_mutex_unlock(&mount_lock);
 			mount_put(m);
 			return -EBUSY;
 		}
 		tree_root = m;
 	} else {
-		if (!S_ISDIR(mp->dentry->inode->mode)) {
-			pthread_mutex_unlock(&mount_lock);
+		if (S_ISDIR(mp->dentry->inode->mode) != S_ISDIR(m->root->inode->mode)) {
 			mount_put(m);
 			return -ENOTDIR;
 		}
@@ -125,8 +125,85 @@ int vfs_mount_at(const struct path *mp, struct superblock *sb, unsigned int flag
 		__atomic_fetch_add(&mp->dentry->mounted, 1, __ATOMIC_RELEASE);
 	}
 	mount_attach(m);
-	pthread_mutex_unlock(&mount_lock);
 	return 0;
+}
+
+int vfs_mount_root_at(const struct path *mp, struct superblock *sb, struct dentry *root,
+		      unsigned int flags)
+{
+	struct mount *m = mount_alloc(sb, root, flags & ~MNT_INTERNAL);
+	if (!m)
+		return -ENOMEM;
+	pthread_mutex_lock(&mount_lock);
+	int r = mount_graft_locked(m, mp);
+	pthread_mutex_unlock(&mount_lock);
+	return r;
+}
+
+int vfs_mount_at(const struct path *mp, struct superblock *sb, unsigned int flags)
+{
+	return vfs_mount_root_at(mp, sb, sb->root, flags);
+}
+
+/* A copied mount and the one it copies, while vfs_bind_mount copies a tree. */
+struct bind_copy {
+	struct mount *orig, *copy;
+};
+
+int vfs_bind_mount(const struct path *src, const struct path *mp, unsigned int flags,
+		   bool recursive)
+{
+	if (!src->mnt || (src->mnt->flags & MNT_INTERNAL))
+		return -EINVAL;
+	struct mount *top = mount_alloc(src->mnt->sb, src->dentry, flags & ~MNT_INTERNAL);
+	if (!top)
+		return -ENOMEM;
+	pthread_mutex_lock(&mount_lock);
+	/* Only the mounts that were there before: the copies go at the end of the list. */
+	size_t before = 0;
+	for (struct mount *m = mounts_head; m; m = m->next)
+		before++;
+	int r = mount_graft_locked(top, mp);
+	struct bind_copy *map = NULL;
+	size_t n = 0;
+	if (r == 0 && recursive) {
+		map = malloc((before + 1) * sizeof(*map));
+		if (!map)
+			r = -ENOMEM;
+		else
+			map[n++] = (struct bind_copy){ src->mnt, top };
+	}
+	/* The list is in creation order, so a mount's parent is met (and copied) before it. */
+	struct mount *m = mounts_head;
+	for (size_t i = 0; r == 0 && recursive && i < before; i++, m = m->next) {
+		size_t j;
+		for (j = 0; j < n && map[j].orig != m->parent; j++)
+			;
+		if (j == n || m == src->mnt)
+			continue;
+		/* Below the source mount, only what lies under the bound directory comes along. */
+		if (j == 0 && !d_is_ancestor(src->dentry, m->mountpoint))
+			continue;
+		struct mount *c = mount_alloc(m->sb, m->root, m->flags);
+		if (!c) {
+			r = -ENOMEM;
+			break;
+		}
+		struct path at = { map[j].copy, m->mountpoint };
+		r = mount_graft_locked(c, &at);
+		if (r == 0)
+			map[n++] = (struct bind_copy){ m, c };
+	}
+	pthread_mutex_unlock(&mount_lock);
+	free(map);
+	return r;
+}
+
+void vfs_mount_set_flags(struct mount *m, unsigned int flags)
+{
+	pthread_mutex_lock(&mount_lock);
+	m->flags = (m->flags & MNT_INTERNAL) | (flags & ~MNT_INTERNAL);
+	pthread_mutex_unlock(&mount_lock);
 }
 
 int vfs_mount_fs(struct fs_context *fs, const char *path, struct superblock *sb)

@@ -1,9 +1,10 @@
-/* The sandbox's mount tree at start: / = overlay(gofer root, tmpfs), /dev, /dev/shm. */
+/* The sandbox's mount tree at start: / = overlay(gofer root, tmpfs), /dev, /dev/shm, /dev/pts. */
 #include <errno.h>
 #include <sys/stat.h>
 
 #include "lib/log.h"
 #include "sentry/fs/dev/dev.h"
+#include "sentry/fs/devpts/devpts.h"
 #include "sentry/fs/gofer/goferfs.h"
 #include "sentry/fs/overlay/overlay.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
@@ -23,7 +24,7 @@ int vfs_setup_root(struct gofer_client *gofer, bool readonly, struct fs_context 
 {
 	dev_register_devices();
 	struct superblock *lower;
-	int r = goferfs_new(gofer, "rootfs", &lower);
+	int r = goferfs_new(gofer, 0, "rootfs", &lower);
 	if (r < 0)
 		return r;
 	struct superblock *upper = tmpfs_new("none", 0755);
@@ -49,6 +50,8 @@ int vfs_setup_root(struct gofer_client *gofer, bool readonly, struct fs_context 
 	r = mount_new_sb(fs, "/dev", devfs_new());
 	if (r == 0)
 		r = mount_new_sb(fs, "/dev/shm", tmpfs_new("shm", 01777));
+	if (r == 0)
+		r = devpts_mount(fs, "/dev/pts");
 	if (r < 0) {
 		log_warn("vfs: mounting /dev failed: %d", r);
 		fs_context_put(fs);

@@ -248,6 +248,9 @@ void dentry_put(struct dentry *d);
 /* A new unhashed dentry for an object outside the tree (pipes, host files): its parent is
  * sb's root. Consumes the inode reference. */
 struct dentry *dentry_new_anon(struct superblock *sb, const char *name, struct inode *inode);
+/* A name of dir went away by the filesystem's own doing (devpts's /dev/pts/N when its master
+ * closes): its cached dentry goes, so the next walk asks lookup again. */
+void vfs_name_gone(struct dentry *dir, const char *name);
 /* The parent with a reference (itself at a root). */
 struct dentry *dentry_parent(struct dentry *d);
 /* Copies the current name; returns its length or -ENAMETOOLONG. */
@@ -262,6 +265,8 @@ void dcache_shrink(void);
 #define MNT_RDONLY 0x1
 #define MNT_NOEXEC 0x2
 #define MNT_INTERNAL 0x4 /* not in the tree: pipes, host files; paths print the dentry name */
+#define MNT_NOSUID 0x8	 /* shown only: the sentry honours no set-id bits on exec anyway */
+#define MNT_NODEV 0x10	 /* device nodes cannot be opened (EACCES) */
 
 struct mount {
 	int refs;	       /* atomic */
@@ -327,6 +332,19 @@ int vfs_setup_root(struct gofer_client *gofer, bool readonly, struct fs_context 
 int vfs_mount_fs(struct fs_context *fs, const char *path, struct superblock *sb);
 /* The same with an explicit parent mount and mountpoint. */
 int vfs_mount_at(const struct path *mountpoint, struct superblock *sb, unsigned int flags);
+/* The same showing root (a dentry of sb) as the mount's root. A directory goes on a
+ * directory and a non-directory on a non-directory, else -ENOTDIR. */
+int vfs_mount_root_at(const struct path *mountpoint, struct superblock *sb, struct dentry *root,
+		      unsigned int flags);
+/*
+ * A bind mount: what src shows appears at mountpoint too, with flags (MNT_*). recursive
+ * (rbind): the mounts below src come along, copied (each keeps its own flags). On failure
+ * part of a recursive copy may stay attached (there is no umount): the caller gives up.
+ */
+int vfs_bind_mount(const struct path *src, const struct path *mountpoint, unsigned int flags,
+		   bool recursive);
+/* A remount: m's flags become flags (MNT_RDONLY ...). */
+void vfs_mount_set_flags(struct mount *m, unsigned int flags);
 
 /* ---- path walk ---- */
 

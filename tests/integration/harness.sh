@@ -9,7 +9,8 @@ GUEST=guest/misc
 # Writes a stand-in runsc named $1 that drops the flags before "do" and runs the rest as $2 says.
 fake_runsc() {
 	# shellcheck disable=SC2016 # "$1" is the stand-in's own argument
-	printf '#!/bin/sh\nwhile [ "$1" != do ]; do shift; done\nshift\n%s\n' "$2" >"$T_TMP/$1"
+	# Without a "do" (an OCI command from a script that should not have run) it fails at once.
+	printf '#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != do ]; do shift; done\n[ $# -gt 0 ] || exit 2\nshift\n%s\n' "$2" >"$T_TMP/$1"
 	chmod +x "$T_TMP/$1"
 }
 fake_runsc native 'exec "$@"'

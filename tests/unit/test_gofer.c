@@ -67,6 +67,7 @@ static void sample(int i, struct gofer_msg *m)
 	switch (i) {
 	case 0:
 		m->type = GOFER_ATTACH;
+		m->u.attach.root = 0xfedcba98;
 		break;
 	case 1:
 		m->type = GOFER_WALK;
@@ -563,10 +564,15 @@ START_TEST(codec_rejects_bad_headers)
 	}
 	/* Reserved bits. */
 	raw_start(&raw, GOFER_ATTACH);
+	put32(&raw, 0);
 	raw.b[6] = 1;
 	ck_assert_int_eq(raw_decode(&raw), -EBADMSG);
 	raw_start(&raw, GOFER_ATTACH);
+	put32(&raw, 0);
 	ck_assert_int_eq(raw_decode(&raw), 0);
+	/* Attach names its root: a body too short for that is malformed. */
+	raw_start(&raw, GOFER_ATTACH);
+	ck_assert_int_eq(raw_decode(&raw), -EBADMSG);
 
 	/* Sizes below the header or above the maximum, even with the bytes present. */
 	memset(big, 0, sizeof(big));
@@ -883,7 +889,7 @@ static void setup_with(int type)
 	make_tree();
 	server_status = 0;
 	ck_assert_int_eq(gofer_client_new(start_server(type), &client), 0);
-	ck_assert_int_eq(gofer_attach(client, &root, &st), 0);
+	ck_assert_int_eq(gofer_attach(client, 0, &root, &st), 0);
 	ck_assert(S_ISDIR(st.mode));
 	ck_assert_uint_ne(root, 0);
 }
@@ -891,6 +897,45 @@ static void setup_with(int type)
 static void setup(void)
 {
 	setup_with(SOCK_SEQPACKET);
+}
+
+/*
+ * A server with several roots, as the gofer serves the rootfs and bind mounts' sources:
+ * 0 the tree (writable), 1 its dir (read-only), 2 its file (read-only), 3 its dir/sub.
+ */
+static void setup_roots(void)
+{
+	static const struct {
+		const char *rel;
+		bool readonly;
+	} exports[] = { { "", false }, { "dir", true }, { "file", true }, { "dir/sub", false } };
+	int sv[2];
+
+	make_tree();
+	server_status = 0;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	server_pid = fork();
+	if (server_pid == 0) {
+		struct gofer_root roots[ARRAY_SIZE(exports)];
+		int proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		char p[PATH_MAX];
+
+		close(sv[0]);
+		for (size_t i = 0; i < ARRAY_SIZE(exports); i++) {
+			path_of(p, sizeof(p), exports[i].rel);
+			roots[i].fd = open(p, O_PATH | O_CLOEXEC);
+			roots[i].readonly = exports[i].readonly;
+			if (roots[i].fd < 0)
+				_exit(2);
+		}
+		_exit(proc_fd >= 0 && gofer_serve_proc(sv[1], roots, ARRAY_SIZE(exports),
+						       proc_fd) == 0 ?
+			      0 :
+			      1);
+	}
+	ck_assert_int_gt(server_pid, 0);
+	close(sv[1]);
+	ck_assert_int_eq(gofer_client_new(sv[0], &client), 0);
 }
 
 static void setup_stream(void)
@@ -941,7 +986,7 @@ START_TEST(serve_attach_walk_stat)
 	ck_assert(S_ISDIR(st.mode));
 
 	/* A second attach is another fid for the same root. */
-	ck_assert_int_eq(gofer_attach(client, &root2, &st), 0);
+	ck_assert_int_eq(gofer_attach(client, 0, &root2, &st), 0);
 	ck_assert_uint_ne(root2, root);
 	walk_ok(root2, "file", NULL);
 
@@ -1696,12 +1741,74 @@ START_TEST(client_rejects_bad_replies)
 	ck_assert_int_gt(pid, 0);
 	close(sv[1]);
 	ck_assert_int_eq(gofer_client_new(sv[0], &client), 0);
-	ck_assert_int_eq(gofer_attach(client, &fid, &st), -EIO);
-	ck_assert_int_eq(gofer_attach(client, &fid, &st), -EIO);
+	ck_assert_int_eq(gofer_attach(client, 0, &fid, &st), -EIO);
+	ck_assert_int_eq(gofer_attach(client, 0, &fid, &st), -EIO);
 	gofer_client_free(client);
 	client = NULL;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+/* Each attach names its root; a read-only root refuses every change, whatever the client. */
+START_TEST(roots_attach_and_readonly)
+{
+	struct gofer_stat st;
+	struct gofer_setattr attr = { .mask = GOFER_SET_MODE, .mode = 0600 };
+	gofer_fid r0, ro, file, sub, a, s, out;
+	struct stat before, after;
+	char buf[32];
+	int fd;
+
+	ck_assert_int_eq(gofer_attach(client, 0, &r0, &st), 0);
+	ck_assert(S_ISDIR(st.mode));
+	walk_ok(r0, "file", NULL);
+	ck_assert_int_eq(gofer_attach(client, 4, &out, &st), -ENOENT);
+	ck_assert_int_eq(gofer_attach(client, 0xffffffff, &out, &st), -ENOENT);
+
+	/* A file as a root (a file bind mount). */
+	ck_assert_int_eq(gofer_attach(client, 2, &file, &st), 0);
+	ck_assert(S_ISREG(st.mode));
+	ck_assert_int_eq(st.size, 13);
+	ck_assert_int_eq(gofer_walk(client, file, "x", &out, &st), -ENOTDIR);
+	ck_assert_int_eq(gofer_open(client, file, O_RDONLY, &fd), 0);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 0), 13);
+	close(fd);
+	ck_assert_int_eq(gofer_open(client, file, O_WRONLY, &fd), -EROFS);
+	ck_assert_int_eq(gofer_setstat(client, file, &attr), -EROFS);
+
+	/* A read-only directory: reads work, and nothing below it changes. */
+	ck_assert_int_eq(host_lstat("dir/a", &before), 0);
+	ck_assert_int_eq(gofer_attach(client, 1, &ro, &st), 0);
+	a = walk_ok(ro, "a", NULL);
+	ck_assert_int_eq(gofer_open(client, a, O_RDONLY, &fd), 0);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 0), 1);
+	close(fd);
+	ck_assert_int_eq(gofer_open(client, a, O_RDWR, &fd), -EROFS);
+	ck_assert_int_eq(gofer_open(client, a, O_RDONLY | O_TRUNC, &fd), -EROFS);
+	ck_assert_int_eq(gofer_setstat(client, a, &attr), -EROFS);
+	ck_assert_int_eq(gofer_create(client, ro, "n", O_RDWR, 0644, 0, 0, &out, &st, &fd),
+			 -EROFS);
+	ck_assert_int_eq(gofer_mkdir(client, ro, "n", 0755, 0, 0, &out, &st), -EROFS);
+	ck_assert_int_eq(gofer_mknod(client, ro, "n", S_IFIFO | 0644, 0, 0, 0, &out, &st), -EROFS);
+	ck_assert_int_eq(gofer_symlink(client, ro, "n", "a", 0, 0, &out, &st), -EROFS);
+	ck_assert_int_eq(gofer_link(client, ro, "n", a), -EROFS);
+	ck_assert_int_eq(gofer_unlink(client, ro, "a", 0), -EROFS);
+	ck_assert_int_eq(gofer_rename(client, ro, "a", ro, "n"), -EROFS);
+	ck_assert_int_eq(gofer_rename(client, ro, "a", r0, "n"), -EROFS);
+	ck_assert_int_eq(gofer_rename(client, r0, "file", ro, "n"), -EROFS);
+	/* Below a read-only root, read-only too. */
+	s = walk_ok(ro, "sub", NULL);
+	ck_assert_int_eq(gofer_mkdir(client, s, "n", 0755, 0, 0, &out, &st), -EROFS);
+	ck_assert_int_eq(host_lstat("dir/a", &after), 0);
+	ck_assert_int_eq(after.st_mode, before.st_mode);
+	ck_assert_int_eq(after.st_size, before.st_size);
+	ck_assert_int_eq(host_lstat("dir/n", &after), -1);
+
+	/* The same directory through a writable root is writable. */
+	ck_assert_int_eq(gofer_attach(client, 3, &sub, &st), 0);
+	ck_assert_int_eq(gofer_mkdir(client, sub, "n", 0755, 0, 0, &out, &st), 0);
+	ck_assert_int_eq(host_lstat("dir/sub/n", &after), 0);
 }
 END_TEST
 
@@ -1740,6 +1847,11 @@ static Suite *gofer_suite(void)
 	tc = tcase_create("serve_stream");
 	tcase_add_checked_fixture(tc, setup_stream, teardown);
 	tcase_add_test(tc, serve_over_stream);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("roots");
+	tcase_add_checked_fixture(tc, setup_roots, teardown);
+	tcase_add_test(tc, roots_attach_and_readonly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

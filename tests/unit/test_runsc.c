@@ -10,6 +10,7 @@
 #include "runsc-cli/bundle.h"
 #include "runsc-cli/cgroup.h"
 #include "runsc-cli/container.h"
+#include "runsc-cli/mounts.h"
 #include "runsc-cli/signals.h"
 
 #define MINIMAL_PROCESS                                                                            \
@@ -192,6 +193,122 @@ START_TEST(bad_values)
 }
 END_TEST
 
+#define WITH_MOUNTS(m) \
+	"{\"ociVersion\":\"1.0.2\"," MINIMAL_PROCESS ",\"root\":{\"path\":\"rootfs\"},\"mounts\":[" m "]}"
+
+/* Prepares text's mounts; 0, or -1 with the message in *msg (static). */
+static int prepare(const char *text, struct sandbox_mounts *m, struct bundle **b, const char **msg)
+{
+	static char last[1024];
+	struct cli_error *err = NULL;
+
+	*b = parse(text, msg);
+	ck_assert_msg(*b != NULL, "refused: %s", *msg);
+	if (mounts_prepare(*b, m, &err) < 0) {
+		ck_assert_ptr_nonnull(err);
+		strcpy(last, err->msg);
+		cli_error_free(err);
+		*msg = last;
+		bundle_free(*b);
+		return -1;
+	}
+	return 0;
+}
+
+static void mount_refused(const char *text, const char *want)
+{
+	struct sandbox_mounts m;
+	struct bundle *b;
+	const char *msg;
+
+	ck_assert_msg(prepare(text, &m, &b, &msg) < 0, "accepted: %s", text);
+	ck_assert_msg(strstr(msg, want), "message \"%s\" lacks \"%s\"", msg, want);
+	ck_assert_msg(!strchr(msg, '\n'), "message on several lines: %s", msg);
+}
+
+START_TEST(mount_options)
+{
+	struct sandbox_mounts m;
+	struct sentry_config cfg = { 0 };
+	struct gofer_export *ex;
+	struct bundle *b;
+	const char *msg;
+	size_t n;
+
+	ck_assert_int_eq(prepare(WITH_MOUNTS(
+		"{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+		"\"options\":[\"nosuid\",\"nodev\",\"noexec\",\"mode=1770\",\"uid=5\",\"gid=6\","
+		"\"size=10%\",\"strictatime\"]},"
+		"{\"destination\":\"/vol\",\"type\":\"none\",\"source\":\"/\","
+		"\"options\":[\"rbind\",\"ro\",\"rprivate\"]},"
+		"{\"destination\":\"/etc/hosts\",\"source\":\"/etc/passwd\","
+		"\"options\":[\"ro\",\"rw\",\"bind\"]},"
+		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\"},"
+		"{\"destination\":\"/sys\",\"type\":\"sysfs\",\"options\":[\"rro\"]},"
+		"{\"destination\":\"/c\",\"type\":\"cgroup2\"},"
+		"{\"destination\":\"/q\",\"type\":\"mqueue\"},"
+		"{\"destination\":\"/p\",\"type\":\"proc\"}"), &m, &b, &msg),
+		0);
+	ck_assert_uint_eq(m.n, 8);
+	ck_assert_int_eq(m.list[0].type, SENTRY_MOUNT_TMPFS);
+	ck_assert_uint_eq(m.list[0].flags,
+			  SENTRY_MOUNT_NOSUID | SENTRY_MOUNT_NODEV | SENTRY_MOUNT_NOEXEC);
+	ck_assert_int_eq(m.list[0].mode, 01770);
+	ck_assert_int_eq(m.list[0].uid, 5);
+	ck_assert_int_eq(m.list[0].gid, 6);
+	ck_assert_int_eq(m.list[1].type, SENTRY_MOUNT_BIND);
+	ck_assert_uint_eq(m.list[1].flags, SENTRY_MOUNT_RDONLY | SENTRY_MOUNT_RECURSIVE);
+	ck_assert_uint_eq(m.list[1].export_index, 1);
+	ck_assert_str_eq(m.list[1].source, "/");
+	ck_assert_int_eq(m.list[2].type, SENTRY_MOUNT_BIND); /* no type: bind */
+	ck_assert_uint_eq(m.list[2].flags, 0);		      /* the last of ro, rw wins */
+	ck_assert_uint_eq(m.list[2].export_index, 2);
+	ck_assert_int_eq(m.list[2].mode, -1);
+	ck_assert_int_eq(m.list[3].type, SENTRY_MOUNT_DEVPTS);
+	ck_assert_int_eq(m.list[4].type, SENTRY_MOUNT_SYSFS);
+	ck_assert_uint_eq(m.list[4].flags, SENTRY_MOUNT_RDONLY);
+	ck_assert_int_eq(m.list[5].type, SENTRY_MOUNT_CGROUP);
+	ck_assert_int_eq(m.list[6].type, SENTRY_MOUNT_MQUEUE);
+	ck_assert_int_eq(m.list[7].type, SENTRY_MOUNT_PROC);
+
+	/* The gofer's exports, in export order. */
+	cfg.mounts = m.list;
+	cfg.nmounts = (int)m.n;
+	ex = mounts_gofer_exports(&cfg, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ex[0].path, "/");
+	ck_assert(ex[0].readonly && ex[0].recursive);
+	ck_assert_str_eq(ex[1].path, "/etc/passwd");
+	ck_assert(!ex[1].readonly && !ex[1].recursive);
+	free(ex);
+	mounts_free(&m);
+	bundle_free(b);
+
+	/* A relative source is the bundle's. */
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/v\",\"type\":\"bind\",\"source\":\"src\"}"),
+		      "mounts[0].source src: No such file or directory");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/v\",\"type\":\"nfs\",\"source\":\"h:/x\"}"),
+		      "mounts[0]: a nfs mount is not supported");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"//\",\"type\":\"tmpfs\"}"),
+		      "mounts[0].destination: / cannot be a mount");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/v\",\"type\":\"bind\"}"),
+		      "mounts[0]: a bind mount needs a source");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/v\",\"source\":\"/dev/null\","
+				  "\"options\":[\"bind\"]}"),
+		      "not a directory or a regular file");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/t\",\"type\":\"tmpfs\"},"
+				  "{\"destination\":\"/t\",\"type\":\"tmpfs\","
+				  "\"options\":[\"mode=17777\"]}"),
+		      "mounts[1].options: bad mode=17777");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/t\",\"type\":\"tmpfs\","
+				  "\"options\":[\"uid=-1\"]}"),
+		      "bad uid=-1");
+	mount_refused(WITH_MOUNTS("{\"destination\":\"/t\",\"type\":\"tmpfs\","
+				  "\"options\":[\"size=1x\"]}"),
+		      "bad size=1x");
+}
+END_TEST
+
 START_TEST(signal_names)
 {
 	ck_assert_int_eq(signal_parse("KILL"), SIGKILL);
@@ -260,6 +377,7 @@ static Suite *runsc_suite(void)
 	tcase_add_test(bundle, missing_fields);
 	tcase_add_test(bundle, wrong_types);
 	tcase_add_test(bundle, bad_values);
+	tcase_add_test(bundle, mount_options);
 	suite_add_tcase(s, bundle);
 	tcase_add_test(names, signal_names);
 	tcase_add_test(names, container_ids);

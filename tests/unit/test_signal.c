@@ -16,6 +16,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/exit.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -99,6 +100,11 @@ void task_exit_group(struct task *t, int status)
 	longjmp(exit_jmp, 1);
 }
 
+void task_exit(struct task *t, int status)
+{
+	task_exit_group(t, status);
+}
+
 /* ---- Helpers ---- */
 
 #define HANDLER 0x401000UL
@@ -118,6 +124,7 @@ static struct task *make_task(struct task *parent, uid_t uid)
 	t->state = TASK_RUNNING;
 	t->sighand = sighand_new();
 	t->creds.uid = t->creds.euid = t->creds.suid = uid;
+	creds_init_caps(&t->creds); /* root's capabilities for uid 0 */
 	t->parent = parent;
 	t->sig.altstack_flags = SS_DISABLE;
 	t->syscall_nr = NO_SYSCALL;
@@ -597,14 +604,14 @@ START_TEST(sigkill_and_fatal_signals_kill_at_once)
 	ck_assert_int_eq(task_sigaction(t, SIGKILL, NULL, &act), 0);
 	ck_assert(!task_signal_pending(t));
 	task_send_signal(t, SIGKILL, NULL);
-	ck_assert_int_eq(t->sig.kill_status, SIGKILL);
+	ck_assert_int_eq(t->sig.kill_status, SIGKILL | KILL_STATUS_DYING);
 	ck_assert(task_signal_pending(t));
 	task_send_signal(t, SIGUSR1, NULL);
 	ck_assert(!pending(t, SIGUSR1)); /* a dying group takes no more */
 
 	/* SIGTERM at its default, not blocked: the group dies with SIGTERM's status. */
 	task_send_signal(u, SIGTERM, NULL);
-	ck_assert_int_eq(u->sig.kill_status, SIGTERM);
+	ck_assert_int_eq(u->sig.kill_status, SIGTERM | KILL_STATUS_DYING);
 	if (setjmp(exit_jmp) == 0) {
 		task_handle_signals(u, NULL, false);
 		ck_abort_msg("task_handle_signals returned for a dying task");

@@ -29,6 +29,7 @@
 #include "sentry/fs/overlay/overlay.h"
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/memfile.h"
@@ -50,6 +51,7 @@ static struct task *new_task(uid_t uid)
 	t->sighand = sighand_new();
 	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = uid;
 	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = uid;
+	creds_init_caps(&t->creds); /* root's capabilities for uid 0 */
 	t->rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
 	t->rlimits[RLIMIT_NOFILE].rlim_max = 1024;
 	t->files = fdtable_new();
@@ -336,6 +338,87 @@ START_TEST(test_mounts)
 	ck_assert_int_eq(lookup_errno("/inside", 0), 0);
 	ck_assert_int_eq(lookup_errno("/../../inside", 0), 0);
 	ck_assert_int_eq(lookup_errno("/under", 0), -ENOENT);
+}
+END_TEST
+
+/* Bind mounts: a subtree shown again (recursively or not), files on files, flags per mount. */
+START_TEST(test_bind_mounts)
+{
+	setup_tmpfs_root();
+	dev_register_devices();
+	/* Root with every capability (mknod of a device needs CAP_MKNOD). */
+	T->creds.cap_effective = T->creds.cap_permitted = ~0ULL;
+	char buf[64];
+	struct path src, dst, p;
+	ck_assert_int_eq(vfs_mkdir(T, AT_FDCWD, "/src", 0755), 0);
+	ck_assert_int_eq(mkfile("/src/f", "src", 0644), 0);
+	ck_assert_int_eq(vfs_mknod(T, AT_FDCWD, "/src/null", S_IFCHR | 0666, makedev(1, 3)), 0);
+	ck_assert_int_eq(vfs_mkdir(T, AT_FDCWD, "/src/sub", 0755), 0);
+	ck_assert_int_eq(vfs_mount_fs(T->fs, "/src/sub", tmpfs_new("sub", 0755)), 0);
+	ck_assert_int_eq(mkfile("/src/sub/g", "g", 0644), 0);
+	ck_assert_int_eq(vfs_mkdir(T, AT_FDCWD, "/dst", 0755), 0);
+	ck_assert_int_eq(vfs_mkdir(T, AT_FDCWD, "/flat", 0755), 0);
+	ck_assert_int_eq(mkfile("/file", "file", 0644), 0);
+	ck_assert_int_eq(mkfile("/file2", "file2", 0755), 0);
+
+	/* Recursive and read-only: the submount comes along with its own (writable) flags. */
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/src", 0, &src), 0);
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/dst", 0, &dst), 0);
+	ck_assert_int_eq(vfs_bind_mount(&src, &dst, MNT_RDONLY, true), 0);
+	path_put(&dst);
+	ck_assert_int_eq(slurp("/dst/f", buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "src");
+	ck_assert_int_eq(slurp("/dst/sub/g", buf, sizeof(buf)), 1);
+	ck_assert_int_eq(mkfile("/dst/new", NULL, 0644), -EROFS);
+	ck_assert_int_eq(mkfile("/dst/f", "x", 0644), -EROFS);
+	ck_assert_int_eq(vfs_mkdir(T, AT_FDCWD, "/dst/d", 0755), -EROFS);
+	ck_assert_int_eq(vfs_unlink(T, AT_FDCWD, "/dst/f", 0), -EROFS);
+	ck_assert_int_eq(mkfile("/dst/sub/h", "h", 0644), 0);
+	ck_assert_int_eq(slurp("/src/sub/h", buf, sizeof(buf)), 1); /* the same filesystem */
+	ck_assert_int_eq(mkfile("/src/new", "n", 0644), 0);	     /* the source stays writable */
+	ck_assert_int_eq(slurp("/dst/new", buf, sizeof(buf)), 1);
+
+	/* Not recursive: below the bound directory, only what its own filesystem holds. */
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/flat", 0, &dst), 0);
+	ck_assert_int_eq(vfs_bind_mount(&src, &dst, 0, false), 0);
+	path_put(&dst);
+	ck_assert_int_eq(lookup_errno("/flat/sub/g", 0), -ENOENT);
+	ck_assert_int_eq(lookup_errno("/flat/f", 0), 0);
+
+	/* Flags of a mount: nodev, then noexec on a file bound on itself. */
+	struct file *f;
+	ck_assert_int_eq(vfs_open(T, AT_FDCWD, "/flat/null", O_RDONLY, 0, &f), 0);
+	file_put(f);
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/flat", 0, &p), 0);
+	vfs_mount_set_flags(p.mnt, MNT_NODEV);
+	path_put(&p);
+	ck_assert_int_eq(vfs_open(T, AT_FDCWD, "/flat/null", O_RDONLY, 0, &f), -EACCES);
+	ck_assert_int_eq(vfs_open(T, AT_FDCWD, "/src/null", O_RDONLY, 0, &f), 0);
+	file_put(f);
+	ck_assert_int_eq(vfs_open_exec(T, "/file2", &f), 0);
+	file_put(f);
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/file2", 0, &p), 0);
+	ck_assert_int_eq(vfs_bind_mount(&p, &p, MNT_NOEXEC, false), 0);
+	path_put(&p);
+	ck_assert_int_eq(vfs_open_exec(T, "/file2", &f), -EACCES);
+
+	/* A file on a file: reads and writes reach the bound file. */
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/file2", 0, &p), 0);
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/file", 0, &dst), 0);
+	ck_assert_int_eq(vfs_bind_mount(&p, &dst, 0, false), 0);
+	ck_assert_int_eq(slurp("/file", buf, sizeof(buf)), 5);
+	ck_assert_str_eq(buf, "file2");
+	ck_assert_int_eq(mkfile("/file", "new", 0644), 0);
+	ck_assert_int_eq(slurp("/file2", buf, sizeof(buf)), 3);
+	ck_assert_int_eq(vfs_unlink(T, AT_FDCWD, "/file", 0), -EBUSY);
+	/* A directory and a file do not go on each other. */
+	ck_assert_int_eq(vfs_bind_mount(&src, &dst, 0, false), -ENOTDIR);
+	path_put(&dst);
+	ck_assert_int_eq(vfs_lookup(T, AT_FDCWD, "/flat", 0, &dst), 0);
+	ck_assert_int_eq(vfs_bind_mount(&p, &dst, 0, false), -ENOTDIR);
+	path_put(&dst);
+	path_put(&p);
+	path_put(&src);
 }
 END_TEST
 
@@ -1308,6 +1391,7 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, test_walk_basic);
 	tcase_add_test(tc, test_walk_symlinks);
 	tcase_add_test(tc, test_mounts);
+	tcase_add_test(tc, test_bind_mounts);
 	tcase_add_test(tc, test_permissions);
 	suite_add_tcase(s, tc);
 

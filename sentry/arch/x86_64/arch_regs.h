@@ -8,6 +8,7 @@
 
 #define ARCH_NAME "x86_64"
 #define ARCH_ELF_MACHINE 62 /* EM_X86_64 */
+#define ARCH_AUDIT_ARCH 0xc000003eU /* AUDIT_ARCH_X86_64: seccomp_data.arch, SIGSYS si_arch */
 /*
  * Highest user address + 1 (47-bit address space), and the stub's region: guest mappings end
  * at ARCH_STUB_ADDR; above it, up to ARCH_TASK_SIZE, the platform's pages (its code page, and

@@ -132,6 +132,14 @@ long arch_syscall_result(const struct arch_regs *r)
 	return (long)r->gp.rax;
 }
 
-/* syscall; int3 */
-const uint8_t arch_stub_code[] = { 0x0f, 0x05, 0xcc };
+const uint8_t arch_stub_code[] = {
+	0x0f, 0x05, 0xcc, /* syscall; int3 */
+	/* arch_stub_clone_off: syscall (a thread's clone); the new thread (rax 0) parks, the
+	 * caller breaks: test %rax,%rax; jnz 1f; 2: mov $__NR_pause,%eax; syscall; jmp 2b; 1: int3 */
+	0x0f, 0x05, 0x48, 0x85, 0xc0, 0x75, 0x09, 0xb8, 0x22, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf7,
+	0xcc,
+};
 const size_t arch_stub_code_len = sizeof(arch_stub_code);
+const size_t arch_stub_clone_off = 3;
+const size_t arch_stub_park_off = 5;
+const long arch_stub_park_nr = 34; /* __NR_pause */

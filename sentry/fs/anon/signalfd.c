@@ -50,7 +50,7 @@ static gsigset_t sfd_mask(struct file *f)
  */
 static gsigset_t own_pending(struct task *t)
 {
-	return __atomic_load_n(&t->sig.pending, __ATOMIC_ACQUIRE);
+	return task_pending_lockless(t);
 }
 
 struct sfd_wait {

@@ -14,6 +14,7 @@
 
 #include "lib/log.h"
 #include "sentry/fs/dev/dev.h"
+#include "sentry/fs/devpts/devpts.h"
 #include "sentry/fs/host/host.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/mm/memfile.h"
@@ -85,9 +86,12 @@ static ssize_t random_read(struct file *f, const struct iovec *iov, int iovcnt, 
 	return (ssize_t)n;
 }
 
+/* /dev/tty: the caller's controlling terminal among the sandbox's ptys, else runsc's own
+ * terminal when it has one. */
 static int tty_open(struct file *f)
 {
-	return hostfile_open_console(f);
+	int r = devpts_open_ctty(f);
+	return r == -ENXIO ? hostfile_open_console(f) : r;
 }
 
 static const struct file_ops null_fops = { .read = null_read,
@@ -124,25 +128,10 @@ static int add_node(struct dentry *dir, const char *name, mode_t mode, dev_t rde
 	return vfs_dir_mknod(NULL, dir, name, &node, NULL);
 }
 
-/* /dev/pts of the first devfs, where host terminals get their names. */
-static pthread_mutex_t pts_lock = PTHREAD_MUTEX_INITIALIZER; /* guards pts_dir; a leaf */
-static struct dentry *pts_dir;
-
+/* Host terminals are named in devpts, which is mounted on /dev/pts. */
 void devfs_add_pts(unsigned int index, struct inode *tty)
 {
-	pthread_mutex_lock(&pts_lock);
-	struct dentry *dir = pts_dir;
-	if (dir)
-		dentry_get(dir);
-	pthread_mutex_unlock(&pts_lock);
-	if (!dir)
-		return;
-	char name[16];
-	snprintf(name, sizeof(name), "%u", index);
-	int r = tmpfs_add_inode(dir, name, tty);
-	if (r < 0 && r != -EEXIST)
-		log_warn("devfs: naming a terminal /dev/pts/%u failed: %d", index, r);
-	dentry_put(dir);
+	devpts_name_host_tty(index, tty);
 }
 
 struct superblock *devfs_new(void)
@@ -166,6 +155,7 @@ struct superblock *devfs_new(void)
 		{ "stdin", "/proc/self/fd/0" },
 		{ "stdout", "/proc/self/fd/1" },
 		{ "stderr", "/proc/self/fd/2" },
+		{ "ptmx", "pts/ptmx" }, /* devpts's, as runc makes it */
 	};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < sizeof(devs) / sizeof(devs[0]); i++)
@@ -175,27 +165,14 @@ struct superblock *devfs_new(void)
 		r = add_node(root, links[i].name, S_IFLNK | 0777, 0, links[i].target);
 	if (r == 0)
 		r = add_node(root, "shm", S_IFDIR | 01777, 0, NULL);
-	struct dentry *pts = NULL;
-	if (r == 0) {
-		struct vfs_node node = { .mode = S_IFDIR | 0755 };
-		r = vfs_dir_mknod(NULL, root, "pts", &node, &pts);
-	}
+	if (r == 0)
+		r = add_node(root, "pts", S_IFDIR | 0755, 0, NULL);
 	if (r == 0)
 		r = add_node(root, "mqueue", S_IFDIR | 01777, 0, NULL);
 	if (r < 0) {
 		log_warn("devfs: populating /dev failed: %d", r);
-		if (pts)
-			dentry_put(pts);
 		sb_put(sb);
 		return NULL;
 	}
-	pthread_mutex_lock(&pts_lock);
-	if (!pts_dir) {
-		pts_dir = pts; /* keeps the directory (and devfs) for devfs_add_pts */
-		pts = NULL;
-	}
-	pthread_mutex_unlock(&pts_lock);
-	if (pts)
-		dentry_put(pts);
 	return sb;
 }

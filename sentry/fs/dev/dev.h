@@ -10,7 +10,7 @@ void dev_register_devices(void);
 struct superblock *devfs_new(void);
 
 struct inode;
-/* Names a host terminal /dev/pts/INDEX in the sandbox's devfs (the first devfs made). */
+/* Names a host terminal /dev/pts/INDEX (in devpts, sentry/fs/devpts/devpts.h). */
 void devfs_add_pts(unsigned int index, struct inode *tty);
 
 #endif

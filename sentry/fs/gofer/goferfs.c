@@ -505,11 +505,12 @@ static const struct file_ops gofer_dir_fops = {
 	.release = gofer_release,
 };
 
-int goferfs_new(struct gofer_client *c, const char *source, struct superblock **out)
+int goferfs_new(struct gofer_client *c, uint32_t export_index, const char *source,
+		struct superblock **out)
 {
 	gofer_fid root;
 	struct gofer_stat st;
-	int r = gofer_attach(c, &root, &st);
+	int r = gofer_attach(c, export_index, &root, &st);
 	if (r < 0)
 		return r;
 	struct superblock *sb = sb_new(&gofer_sb_ops, "9p", GOFERFS_MAGIC, source);

@@ -2,12 +2,19 @@
 #ifndef CVISOR_FS_GOFERFS_H
 #define CVISOR_FS_GOFERFS_H
 
+#include <stdint.h>
+
 struct gofer_client;
 struct superblock;
 
 #define GOFERFS_MAGIC 0x01021997 /* V9FS_MAGIC, as gVisor reports for gofer mounts */
 
-/* A filesystem over the export c serves (attaches to its root). The client must outlive it. */
-int goferfs_new(struct gofer_client *c, const char *source, struct superblock **out);
+/*
+ * A filesystem over one export c serves (attaches to its root: 0 the rootfs, then the bind
+ * mounts; gofer/gofer.h). The root may be a regular file (a file bind mount). The client must
+ * outlive it.
+ */
+int goferfs_new(struct gofer_client *c, uint32_t export_index, const char *source,
+		struct superblock **out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
@@ -299,7 +300,7 @@ long pipe_set_size(struct file *f, unsigned long size)
 		return -EBADF;
 	if (size > PIPE_MAX_SIZE) {
 		struct task *t = current();
-		return t && t->creds.euid == 0 ? -EINVAL : -EPERM;
+		return task_capable(t, CAP_SYS_RESOURCE) ? -EINVAL : -EPERM;
 	}
 	/* Linux rounds up to a power of two pages. */
 	unsigned long cap = PAGE_SIZE;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/fs/proc/internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -44,8 +45,7 @@ bool proc_may_access(struct task *t)
 	if (!me || me->tgid == t->tgid)
 		return true;
 	const struct creds *c = &me->creds; /* our own: changed only by ourselves */
-	/* Root of the sandbox holds CAP_SYS_PTRACE there. */
-	if (c->fsuid == 0)
+	if (creds_capable(c, CAP_SYS_PTRACE))
 		return true;
 	pthread_mutex_lock(&kernel_lock);
 	struct creds tc = t->creds;
@@ -243,6 +243,7 @@ static int task_view(struct proc_inode *pi, struct proc_task_view *v)
 	v->exit_code = t->state == TASK_ZOMBIE ? t->exit_status : 0;
 
 	v->sig_pending = t->sig.pending;
+	v->sig_shared_pending = task_shared_owner(t)->sig.shared_pending;
 	v->sig_blocked = t->sig.blocked;
 	v->sigq_queued = t->sig.queued;
 	v->sigq_limit = t->rlimits[RLIMIT_SIGPENDING].rlim_cur;
@@ -263,10 +264,13 @@ static int task_view(struct proc_inode *pi, struct proc_task_view *v)
 	v->ngroups = MIN(c->ngroups, PROC_NGROUPS_MAX);
 	for (int i = 0; i < v->ngroups; i++)
 		v->groups[i] = c->groups[i];
-	/* No capability sets are kept: root of the sandbox has them all, as after exec. */
-	v->cap_bnd = PROC_CAP_FULL;
-	if (c->euid == 0)
-		v->cap_prm = v->cap_eff = PROC_CAP_FULL;
+	v->cap_inh = c->cap_inheritable;
+	v->cap_prm = c->cap_permitted;
+	v->cap_eff = c->cap_effective;
+	v->cap_bnd = c->cap_bset;
+	v->cap_amb = c->cap_ambient;
+	v->no_new_privs = t->no_new_privs;
+	v->seccomp = t->seccomp ? 2 : 0; /* SECCOMP_MODE_FILTER */
 	v->rsslim = t->rlimits[RLIMIT_RSS].rlim_cur;
 
 	struct mm *mm = t->mm;

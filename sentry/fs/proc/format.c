@@ -206,8 +206,9 @@ void proc_fmt_status(struct proc_buf *b, const struct proc_task_view *v)
 			(unsigned long long)v->cap_eff);
 	proc_buf_printf(b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\n", (unsigned long long)v->cap_bnd,
 			(unsigned long long)v->cap_amb);
-	proc_buf_printf(b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t0\n", v->no_new_privs,
-			v->seccomp);
+	/* A filtered task has one filter: the container's profile. */
+	proc_buf_printf(b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n", v->no_new_privs,
+			v->seccomp, v->seccomp == 2);
 }
 
 void proc_fmt_statm(struct proc_buf *b, const struct proc_task_view *v)

@@ -79,7 +79,8 @@ static int row_id(const struct mount_table *tab, const struct mount *m)
 
 static void mount_options(const struct mount_row *row, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s", (row->flags & MNT_RDONLY) ? "ro" : "rw",
+	snprintf(buf, len, "%s%s%s%s", (row->flags & MNT_RDONLY) ? "ro" : "rw",
+		 (row->flags & MNT_NOSUID) ? ",nosuid" : "", (row->flags & MNT_NODEV) ? ",nodev" : "",
 		 (row->flags & MNT_NOEXEC) ? ",noexec" : "");
 }
 
@@ -95,14 +96,20 @@ static int for_each_row(struct proc_buf *b, bool info)
 		struct mount_row *row = &tab.rows[i];
 		struct path p = { row->m, row->m->root };
 		char opts[32];
-		if (proc_path_string(&p, path, PATH_MAX) < 0)
+		if (proc_path_string(&p, path, PATH_MAX / 2) < 0)
 			continue;
 		mount_options(row, opts, sizeof(opts));
 		struct superblock *sb = row->m->sb;
 		if (info) {
 			int parent = row->parent ? row_id(&tab, row->parent) : (int)i + 1;
+			/* A bind mount of a subtree: where its root lies in its filesystem. */
+			struct path within = { NULL, row->m->root };
+			char *root = path + PATH_MAX / 2;
+			if (row->m->root == sb->root ||
+			    proc_path_string(&within, root, PATH_MAX / 2) < 0)
+				root = "/";
 			proc_fmt_mountinfo(b, (int)i + 1, parent, major(sb->dev), minor(sb->dev),
-					   "/", path, opts, sb->type, sb->source, opts);
+					   root, path, opts, sb->type, sb->source, opts);
 		} else {
 			proc_fmt_mount(b, sb->source, path, sb->type, opts);
 		}

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "lib/util.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/fs/socket/socket.h"
 #include "sentry/fs/socket/unix.h"
 #include "sentry/kernel/task.h"
@@ -283,11 +284,6 @@ static struct guest_timeval get_timeout(const int64_t *field)
 	return (struct guest_timeval){ ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / NSEC_PER_USEC };
 }
 
-static bool capable(struct task *t)
-{
-	return !t || t->creds.euid == 0;
-}
-
 int socket_setsockopt(struct socket *s, struct task *t, int level, int name, uint64_t optval,
 		      int optlen)
 {
@@ -320,7 +316,7 @@ int socket_setsockopt(struct socket *s, struct task *t, int level, int name, uin
 		opt_store(&s->passcred, val != 0);
 		return 0;
 	case SO_PRIORITY:
-		if ((val < 0 || val > 6) && !capable(t))
+		if ((val < 0 || val > 6) && !task_capable(t, CAP_NET_ADMIN))
 			return -EPERM;
 		opt_store(&s->priority, val);
 		return 0;

@@ -416,19 +416,6 @@ static int tmpfs_rename(struct dentry *olddir, struct dentry *old, struct dentry
 	return 0;
 }
 
-int tmpfs_add_inode(struct dentry *dir, const char *name, struct inode *inode)
-{
-	if (!inode_is_tmpfs(dir->inode) || !S_ISDIR(dir->inode->mode))
-		return -EINVAL;
-	/* Taken as the VFS would around a change to the directory. */
-	pthread_rwlock_wrlock(&dir->inode->dir_lock);
-	int r = dir_find(TI(dir->inode), name) ? -EEXIST : dir_add(TI(dir->inode), name, inode);
-	pthread_rwlock_unlock(&dir->inode->dir_lock);
-	if (r == 0)
-		touch_dir(dir->inode, 0);
-	return r;
-}
-
 static int tmpfs_iterate(struct file *f, struct dir_context *ctx)
 {
 	struct tmpfs_inode *dir = TI(f->inode);

@@ -22,9 +22,6 @@ bool inode_is_tmpfs(struct inode *inode);
  * reads "/memfd:NAME (deleted)", as Linux shows it. */
 int tmpfs_memfd_new(const char *name, int flags, struct file **out);
 
-/* Lists an inode of another filesystem as dir/name (devfs names host terminals this way). */
-int tmpfs_add_inode(struct dentry *dir, const char *name, struct inode *inode);
-
 /* The mobj holding a regular file's data, for MAP_SHARED (as file_ops.mmap does). */
 int tmpfs_file_mobj(struct file *f, struct mobj **m);
 
