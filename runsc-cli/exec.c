@@ -190,6 +190,9 @@ static int make_request(const struct container *c, const struct exec_opts *o, ch
 	append(r, "exec");
 	if (*terminal)
 		add(r, "console", "1");
+	/* The detached holder stands for the process: killing it kills the process. */
+	if (o->detach)
+		add(r, "hangup", "kill");
 	if (o->process_file) {
 		for (char **a = b->process.args; *a; a++)
 			add(r, "arg", *a);

@@ -45,6 +45,7 @@ static struct path sandbox_root;
 struct exec_conn {
 	struct task *task; /* no reference: the entry goes when the task exits */
 	int fd;
+	bool kill_on_hangup; /* the requester is the process's stand-in (runsc exec --detach) */
 	struct exec_conn *next;
 };
 static struct exec_conn *exec_conns;
@@ -258,6 +259,7 @@ struct exec_request {
 	int guest_fds[CONTROL_EXEC_FDS]; /* the guest fd of each passed host fd, in order */
 	int nfds;
 	bool console; /* the one passed fd is a host terminal: the process gets a devpts pty */
+	bool kill_on_hangup; /* "hangup=kill": the connection's end kills the process */
 };
 
 /* "SOFT HARD" after "rlimit=RES ": three decimals separated by single spaces. */
@@ -343,6 +345,10 @@ static const char *parse_exec(char *body, size_t len, int nfds, struct exec_requ
 				return "malformed rlimit";
 		} else if (!strcmp(p, "console")) {
 			r->console = !strcmp(val, "1");
+		} else if (!strcmp(p, "hangup")) {
+			if (strcmp(val, "kill"))
+				return "malformed hangup";
+			r->kill_on_hangup = true;
 		} else if (!strcmp(p, "fd")) {
 			if (parse_decimal(val, 2, &v) < 0 || r->nfds == CONTROL_EXEC_FDS)
 				return "malformed fd";
@@ -528,6 +534,7 @@ static bool exec_process(int fd, char *body, size_t len, int *fds, int nfds)
 	}
 	conn->task = t;
 	conn->fd = fd;
+	conn->kill_on_hangup = r.kill_on_hangup;
 	conn->next = exec_conns;
 	exec_conns = steal_pointer(&conn);
 	snprintf(msg, sizeof(msg), "ok %d", pid);
@@ -636,13 +643,64 @@ close_fds:
 	return false;
 }
 
+/*
+ * A detached exec's stand-in (runsc exec --detach, what containerd's shim knows as the process)
+ * killed with SIGKILL cannot forward it: its connection's end kills the process instead, as
+ * SIGKILL to runc's process would have. Fills fds with the connections to watch after
+ * listen_fd; returns how many fit.
+ */
+static int watched_conns(struct pollfd *fds, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&kernel_lock);
+	for (struct exec_conn *c = exec_conns; c && n < max; c = c->next)
+		if (c->kill_on_hangup)
+			fds[n++] = (struct pollfd){ .fd = c->fd, .events = POLLRDHUP };
+	pthread_mutex_unlock(&kernel_lock);
+	return n;
+}
+
+/* The connection fd ended: SIGKILL to its process, if it is still the entry's. */
+static void conn_hung_up(int fd)
+{
+	pthread_mutex_lock(&kernel_lock);
+	for (struct exec_conn *c = exec_conns; c; c = c->next) {
+		if (c->fd != fd || !c->kill_on_hangup)
+			continue;
+		c->kill_on_hangup = false; /* once: the exit closes and frees the entry */
+		if (c->task->state == TASK_RUNNING)
+			task_group_send_signal_locked(c->task, SIGKILL, NULL);
+		break;
+	}
+	pthread_mutex_unlock(&kernel_lock);
+}
+
+#define CONTROL_WATCH_MAX 64
+
 static void *control_thread(void *arg)
 {
-	for (;;) {
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct pollfd fds[1 + CONTROL_WATCH_MAX];
 
+	for (;;) {
+		int n, fd;
+
+		fds[0] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		n = 1 + watched_conns(fds + 1, CONTROL_WATCH_MAX);
+		if (poll(fds, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("control: poll: %s", strerror(errno));
+			return NULL;
+		}
+		for (int i = 1; i < n; i++)
+			if (fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR))
+				conn_hung_up(fds[i].fd);
+		if (!(fds[0].revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
 				continue;
 			/* The channel is gone; the guest runs on, only runsc can no longer reach
 			 * it. */

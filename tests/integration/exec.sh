@@ -215,6 +215,29 @@ if t_selected exec/detach_pid_file; then
 	fi
 fi
 
+# SIGKILL to the pid file's process (containerd's shim kills an exec that way) kills the guest
+# process too, as it would kill runc's process itself.
+if t_selected exec/detach_sigkill_kills_process; then
+	msg=
+	oci exec -d --pid-file "$T_TMP/kill.pid" "$ID" sleep 999 </dev/null >"$T_TMP/out" 2>&1 ||
+		msg+="exec -d failed: $(cat "$T_TMP/out")"$'\n'
+	hostpid=$(cat "$T_TMP/kill.pid" 2>/dev/null)
+	[[ $(oci ps "$ID" 2>&1 | grep -c ' sleep 999$\| sleep$') -ge 2 ]] ||
+		msg+="the exec'd sleep is not listed: $(oci ps "$ID" 2>&1)"$'\n'
+	[[ -n $hostpid ]] && kill -KILL "$hostpid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		[[ $(oci ps "$ID" 2>&1 | grep -c ' sleep$') == 1 ]] && break
+		sleep 0.05
+	done
+	[[ $(oci ps "$ID" 2>&1 | grep -c ' sleep$') == 1 ]] ||
+		msg+="the exec'd sleep outlived its pid file's process:"$'\n'"$(oci ps "$ID" 2>&1)"$'\n'
+	if [[ -z $msg ]]; then
+		t_pass exec/detach_sigkill_kills_process
+	else
+		t_fail exec/detach_sigkill_kills_process "$msg"
+	fi
+fi
+
 # runsc exec -d's child exits with the guest process's status. It is not the caller's child
 # (runsc exec forked it and exited), so it is waited for as containerd's shim does: from a
 # subreaper (perl, which Debian always has, makes itself one with prctl).
