@@ -37,7 +37,8 @@ struct exec_opts {
 	size_t nenv;
 	gid_t *gids; /* --additional-gids */
 	size_t ngids;
-	bool tty, detach;
+	uint64_t add_caps; /* --cap: added to the bounding, effective and permitted sets */
+	bool tty, detach, no_new_privs;
 };
 
 /* The request message (sentry/control.h): "exec", NUL, then "key=value" NUL... */
@@ -190,6 +191,22 @@ static int make_request(const struct container *c, const struct exec_opts *o, ch
 	append(r, "exec");
 	if (*terminal)
 		add(r, "console", "1");
+	/* process.capabilities of the process file or the container's config, as runc's exec
+	 * takes them, with --cap added; without any (as runc then drops none), root's full sets. */
+	if (b->process.has_capabilities) {
+		uint64_t extra = o->add_caps;
+		char v[120];
+
+		snprintf(v, sizeof(v), "%llu %llu %llu %llu %llu",
+			 (unsigned long long)(b->process.cap_bounding | extra),
+			 (unsigned long long)(b->process.cap_effective | extra),
+			 (unsigned long long)b->process.cap_inheritable,
+			 (unsigned long long)(b->process.cap_permitted | extra),
+			 (unsigned long long)b->process.cap_ambient);
+		add(r, "caps", v);
+	}
+	if (b->process.no_new_privileges || o->no_new_privs)
+		add(r, "nnp", "1");
 	/* The detached holder stands for the process: killing it kills the process. */
 	if (o->detach)
 		add(r, "hangup", "kill");
@@ -369,7 +386,7 @@ int cmd_exec(struct global_flags *g, int argc, char **argv, struct cli_error **e
 			o.console_socket = optarg;
 			break;
 		case 'N':
-			/* The sandbox's processes gain no privileges by execve (no setuid). */
+			o.no_new_privs = true;
 			break;
 		case 'F':
 			/* conmon passes 0; fds beyond stdio do not reach the sandbox yet. */
@@ -387,6 +404,7 @@ int cmd_exec(struct global_flags *g, int argc, char **argv, struct cli_error **e
 					break;
 			if (!bundle_capability_names[k])
 				return cli_error(err, 1, "exec: unknown capability \"%s\"", optarg);
+			o.add_caps |= 1ULL << k;
 			break;
 		}
 		case 'h':

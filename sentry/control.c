@@ -19,6 +19,7 @@
 #include "lib/util.h"
 #include "sentry/fs/devpts/devpts.h"
 #include "sentry/fs/host/host.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/signal.h"
@@ -260,6 +261,9 @@ struct exec_request {
 	int nfds;
 	bool console; /* the one passed fd is a host terminal: the process gets a devpts pty */
 	bool kill_on_hangup; /* "hangup=kill": the connection's end kills the process */
+	bool has_caps;       /* "caps=BOUNDING EFFECTIVE INHERITABLE PERMITTED AMBIENT" */
+	uint64_t caps[5];
+	bool no_new_privs;   /* "nnp=1" */
 };
 
 /* "SOFT HARD" after "rlimit=RES ": three decimals separated by single spaces. */
@@ -345,6 +349,22 @@ static const char *parse_exec(char *body, size_t len, int nfds, struct exec_requ
 				return "malformed rlimit";
 		} else if (!strcmp(p, "console")) {
 			r->console = !strcmp(val, "1");
+		} else if (!strcmp(p, "caps")) {
+			char *q = val;
+
+			for (int i = 0; i < 5; i++) {
+				char *f = strsep(&q, " ");
+
+				if (!f || (i == 4) != !q ||
+				    parse_decimal(f, UINT64_MAX, &v) < 0)
+					return "malformed caps";
+				r->caps[i] = v;
+			}
+			r->has_caps = true;
+		} else if (!strcmp(p, "nnp")) {
+			if (strcmp(val, "1"))
+				return "malformed nnp";
+			r->no_new_privs = true;
 		} else if (!strcmp(p, "hangup")) {
 			if (strcmp(val, "kill"))
 				return "malformed hangup";
@@ -401,6 +421,10 @@ static struct task *make_exec_task(int fd, struct exec_request *r, int *fds,
 		return NULL;
 	}
 	task_set_initial_creds(t, r->uid, r->gid, r->groups, r->ngroups);
+	if (r->has_caps)
+		creds_set_oci_caps(&t->creds, r->caps[0], r->caps[1], r->caps[2], r->caps[3],
+				   r->caps[4]);
+	t->no_new_privs = r->no_new_privs;
 	t->seccomp = seccomp_container_profile;
 	task_set_initial_rlimits(t, r->rlimits, r->nrlimits);
 	t->sighand = sighand_new();

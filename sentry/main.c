@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "lib/proctitle.h"
 #include "platform/platform.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/task.h"
@@ -77,17 +78,9 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 	if (!t)
 		die(125, "sentry: out of memory");
 	task_set_initial_creds(t, cfg->uid, cfg->gid, cfg->groups, cfg->ngroups);
-	if (cfg->has_caps) {
-		/* As runc leaves them just before its execve, which then transforms them. */
-		t->creds.cap_bset = cfg->caps_bounding;
-		t->creds.cap_effective = cfg->caps_effective;
-		t->creds.cap_inheritable = cfg->caps_inheritable;
-		t->creds.cap_permitted = cfg->caps_permitted;
-		/* An ambient capability needs to be permitted and inheritable (runc's raise of
-		 * one that is not fails, and it goes on). */
-		t->creds.cap_ambient =
-			cfg->caps_ambient & cfg->caps_permitted & cfg->caps_inheritable;
-	}
+	if (cfg->has_caps)
+		creds_set_oci_caps(&t->creds, cfg->caps_bounding, cfg->caps_effective,
+				   cfg->caps_inheritable, cfg->caps_permitted, cfg->caps_ambient);
 	t->no_new_privs = cfg->no_new_privs;
 	/* runsc exec's processes get the same profile (sentry/control.c), as runc's do. */
 	seccomp_container_profile = cfg->seccomp;

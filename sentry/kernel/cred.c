@@ -53,3 +53,13 @@ void creds_exec(struct creds *c)
 	c->suid = c->fsuid = c->euid;
 	c->sgid = c->fsgid = c->egid;
 }
+
+void creds_set_oci_caps(struct creds *c, uint64_t bounding, uint64_t effective,
+			uint64_t inheritable, uint64_t permitted, uint64_t ambient)
+{
+	c->cap_bset = bounding;
+	c->cap_effective = effective;
+	c->cap_inheritable = inheritable;
+	c->cap_permitted = permitted;
+	c->cap_ambient = ambient & permitted & inheritable;
+}

@@ -37,6 +37,13 @@ static inline bool task_capable(const struct task *t, int cap)
  * capability in its permitted and effective sets, anyone else none; the bounding set is full.
  */
 void creds_init_caps(struct creds *c);
+/*
+ * Sets c's capabilities to an OCI process's (config.json's process.capabilities), as runc
+ * leaves them just before its execve, which then transforms them: an ambient capability must
+ * also be permitted and inheritable (runc's raise of one that is not fails, and it goes on).
+ */
+void creds_set_oci_caps(struct creds *c, uint64_t bounding, uint64_t effective,
+			uint64_t inheritable, uint64_t permitted, uint64_t ambient);
 
 /*
  * After a setuid-family call changed next's uids from old's (Linux's cap_task_fix_setuid):

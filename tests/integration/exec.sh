@@ -162,6 +162,12 @@ expect exec/env_from_config 0 yes exec "$ID" sh -c 'echo $FROM_CONFIG'
 expect exec/cwd_from_config 0 /tmp exec "$ID" pwd
 expect exec/env_flag 0 "one two" exec --env A=one -e FROM_CONFIG=two "$ID" sh -c 'echo $A $FROM_CONFIG'
 expect exec/cwd_flag 0 /home/user exec --cwd /home/user "$ID" pwd
+# Capabilities and no_new_privs: the container's (config.json's process), as runc's exec takes
+# them, not root's full sets; --cap adds one (CAP_CHOWN, bit 0); --no-new-privs sets it.
+init_caps=$(oci exec "$ID" sh -c 'grep -E "^Cap(Bnd|Eff|Prm)" /proc/1/status' 2>/dev/null)
+expect exec/caps_from_config 0 "$init_caps" exec "$ID" sh -c 'grep -E "^Cap(Bnd|Eff|Prm)" /proc/self/status'
+expect exec/cap_flag_adds 0 1 exec --cap CAP_CHOWN "$ID" sh -c 'echo $(( 0x$(sed -n "s/^CapEff:\t//p" /proc/self/status) & 1 ))'
+expect exec/no_new_privs_flag 0 "NoNewPrivs:	1" exec --no-new-privs "$ID" sh -c "grep NoNewPrivs /proc/self/status"
 expect exec/user_flag 0 "1000 0" exec --user 1000 "$ID" sh -c 'echo $(id -u) $(id -g)'
 expect exec/user_group_flag 0 "1000 1000" exec -u 1000:1000 "$ID" sh -c 'echo $(id -u) $(id -g)'
 expect exec/additional_gids 0 "0 2000" exec --additional-gids 2000 "$ID" id -G
