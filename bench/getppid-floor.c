@@ -15,6 +15,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "bench_arch.h" /* bench/<arch>/ */
+
 static long ppid;
 
 static void on_sigsys(int sig __attribute__((unused)), siginfo_t *si __attribute__((unused)),
@@ -23,11 +25,7 @@ static void on_sigsys(int sig __attribute__((unused)), siginfo_t *si __attribute
 	ucontext_t *uc = ctx;
 
 	/* The answer goes in the return-value register, as a sentry's would. */
-#if defined(__x86_64__)
-	uc->uc_mcontext.gregs[REG_RAX] = ppid;
-#elif defined(__aarch64__)
-	uc->uc_mcontext.regs[0] = ppid;
-#endif
+	uc_set_syscall_result(uc, ppid);
 }
 
 static double now_ns(void)
