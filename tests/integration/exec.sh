@@ -22,19 +22,8 @@ ROOTFS=$BUNDLE/rootfs
 C=exec$$-
 ID=${C}main
 
-oci() {
-	local flags
-	read -ra flags <<<"$RUNSC_FLAGS"
-	t_timeout "$RUNSC" "${flags[@]}" --root "$STATE" "$@"
-}
-
-# shellcheck disable=SC2317 # called by lib.sh's exit trap
-t_on_exit() {
-	local id
-	for id in $(oci list -q 2>/dev/null); do
-		oci delete --force "$id" >/dev/null 2>&1
-	done
-}
+# shellcheck source=tests/oci-lib.sh
+source "$(dirname "$0")/../oci-lib.sh"
 
 # Processes started here carry this tag: others' sandboxes are not ours to count.
 export CVISOR_OCI_TEST_TAG=$$-$RANDOM

@@ -21,19 +21,8 @@ ROOTFS=$BUNDLE/rootfs
 HOST=$T_TMP/host # host directories and files that tests bind into the sandbox
 C=mnt$$-         # container IDs name host-wide cgroups: unique to this run
 
-oci() {
-	local flags
-	read -ra flags <<<"$RUNSC_FLAGS"
-	t_timeout "$RUNSC" "${flags[@]}" --root "$STATE" "$@"
-}
-
-# shellcheck disable=SC2317 # called by lib.sh's exit trap
-t_on_exit() {
-	local id
-	for id in $(oci list -q 2>/dev/null); do
-		oci delete --force "$id" >/dev/null 2>&1
-	done
-}
+# shellcheck source=tests/oci-lib.sh
+source "$(dirname "$0")/../oci-lib.sh"
 
 # Every runsc run here carries this in its environment, and so do the processes it starts:
 # others' sandboxes on the same host (a concurrent tests/run) are not ours to count.
@@ -168,7 +157,6 @@ echo inside >"$ROOTFS/etc/secretdir/file"
 echo data >"$ROOTFS/data/file"
 # A dangling symlink, as Debian's /etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf.
 ln -s ../usr/share/zoneinfo/Zone "$ROOTFS/etc/localtime"
-
 
 # ---- bind mounts ----
 

@@ -18,21 +18,8 @@ ROOTFS=$BUNDLE/rootfs
 # at the same time must not meet ours.
 C=oci$$-
 
-# runsc with the test's flags and its own state directory, under the timeout.
-oci() {
-	local flags
-	read -ra flags <<<"$RUNSC_FLAGS"
-	t_timeout "$RUNSC" "${flags[@]}" --root "$STATE" "$@"
-}
-
-# shellcheck disable=SC2317 # called by lib.sh's exit trap
-t_on_exit() {
-	local id
-	# A failed test may leave a container: take it down with the rest.
-	for id in $(oci list -q 2>/dev/null); do
-		oci delete --force "$id" >/dev/null 2>&1
-	done
-}
+# shellcheck source=tests/oci-lib.sh
+source "$(dirname "$0")/../oci-lib.sh"
 
 # Every runsc run here carries this in its environment, and so do the processes it starts:
 # others' sandboxes on the same host (a concurrent tests/run) are not ours to count.

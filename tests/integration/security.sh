@@ -22,19 +22,8 @@ DOCKER_PROFILE=$T_ROOT/tests/data/docker-default-seccomp.json
 # Container IDs name cgroups, which are host-wide: another run of this script must not meet ours.
 C=sec$$-
 
-oci() {
-	local flags
-	read -ra flags <<<"$RUNSC_FLAGS"
-	t_timeout "$RUNSC" "${flags[@]}" --root "$STATE" "$@"
-}
-
-# shellcheck disable=SC2317 # called by lib.sh's exit trap
-t_on_exit() {
-	local id
-	for id in $(oci list -q 2>/dev/null); do
-		oci delete --force "$id" >/dev/null 2>&1
-	done
-}
+# shellcheck source=tests/oci-lib.sh
+source "$(dirname "$0")/../oci-lib.sh"
 
 # What a refused bundle might leave: state entries, the sentry's empty root, cgroups, mounts.
 host_snapshot() {

@@ -24,18 +24,12 @@ SOCK=$T_TMP/console.sock
 C=tty$$-
 export CVISOR_OCI_TEST_TAG=tty-$$-$RANDOM
 
-oci() {
-	local flags
-	read -ra flags <<<"$RUNSC_FLAGS"
-	t_timeout "$RUNSC" "${flags[@]}" --root "$STATE" "$@"
-}
+# shellcheck source=tests/oci-lib.sh
+source "$(dirname "$0")/../oci-lib.sh"
 
 # shellcheck disable=SC2317 # called by lib.sh's exit trap
 t_on_exit() {
-	local id
-	for id in $(oci list -q 2>/dev/null); do
-		oci delete --force "$id" >/dev/null 2>&1
-	done
+	oci_delete_all
 	[[ -n ${recv_pid:-} ]] && kill "$recv_pid" 2>/dev/null
 }
 
