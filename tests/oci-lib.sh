@@ -22,3 +22,50 @@ oci_delete_all() {
 t_on_exit() {
 	oci_delete_all
 }
+
+# Live host processes whose name matches GLOB (default runsc-*: the sandbox's processes) and
+# that carry this script's CVISOR_OCI_TEST_TAG in their environment, sorted. Builtins only:
+# forks are slow on a loaded host, and this runs in loops. Zombies hold nothing but their
+# number, and reaping them is their parent's business.
+runsc_pids() {
+	local glob=${1:-runsc-*} d name stat env
+	for d in /proc/[0-9]*; do
+		name=
+		read -r name 2>/dev/null <"$d/comm"
+		# shellcheck disable=SC2053 # a glob on purpose
+		[[ $name == $glob ]] || continue
+		stat=
+		read -r stat 2>/dev/null <"$d/stat"
+		[[ ${stat##*) } == Z* ]] && continue
+		env=()
+		mapfile -d '' -t env 2>/dev/null <"$d/environ"
+		[[ " ${env[*]} " == *" CVISOR_OCI_TEST_TAG=$CVISOR_OCI_TEST_TAG "* ]] && echo "${d#/proc/}"
+	done | sort
+}
+
+# Writes $BUNDLE/config.json: runsc spec's, with terminal off and process.args set to the
+# arguments (JSON-quoted here: backslashes and double quotes escaped). With
+# OCI_WRITABLE_ROOT=yes, root.readonly is false (tests that want it read-only say so).
+write_config() {
+	local args='' a line
+	for a in "$@"; do
+		a=${a//\\/\\\\}
+		args+="${args:+, }\"${a//\"/\\\"}\""
+	done
+	rm -f "$BUNDLE/config.json"
+	oci spec --bundle "$BUNDLE" || return 1
+	while IFS= read -r line || [[ -n $line ]]; do
+		case $line in
+		$'\t\t\t"sh"') line=$'\t\t\t'$args ;;
+		*'"terminal": true,') line=${line/true/false} ;;
+		*'"readonly": true') [[ ${OCI_WRITABLE_ROOT:-} == yes ]] && line=${line/true/false} ;;
+		esac
+		printf '%s\n' "$line"
+	done <"$BUNDLE/config.json" >"$T_TMP/config.json"
+	mv "$T_TMP/config.json" "$BUNDLE/config.json"
+}
+
+# Edits config.json with sed expressions.
+edit_config() {
+	sed -i "$@" "$BUNDLE/config.json"
+}

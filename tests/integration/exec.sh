@@ -28,24 +28,6 @@ source "$(dirname "$0")/../oci-lib.sh"
 # Processes started here carry this tag: others' sandboxes are not ours to count.
 export CVISOR_OCI_TEST_TAG=$$-$RANDOM
 
-# Live host processes of ours: runsc and its runsc-* processes carrying our tag, sorted.
-our_pids() {
-	local d name pid stat env
-	for d in /proc/[0-9]*; do
-		name=
-		read -r name 2>/dev/null <"$d/comm"
-		[[ $name == runsc* ]] || continue
-		pid=${d#/proc/}
-		stat=
-		read -r stat 2>/dev/null <"$d/stat"
-		[[ ${stat##*) } == Z* ]] && continue
-		# Builtins only: forks are slow on a loaded host, and this runs in loops.
-		env=()
-		mapfile -d '' -t env 2>/dev/null <"$d/environ"
-		[[ " ${env[*]} " == *" CVISOR_OCI_TEST_TAG=$CVISOR_OCI_TEST_TAG "* ]] && echo "$pid"
-	done | sort
-}
-
 # What a container of ours might leave on the host: state entries and cgroups. (The sentry's
 # empty /tmp/runsc-* root and mounts are oci.sh's to check: other sandboxes on the host make
 # and remove theirs at any time.)
@@ -60,7 +42,7 @@ host_snapshot() {
 leftovers() {
 	local i left new
 	for ((i = 0; i < 40; i++)); do
-		left=$(comm -13 <(echo "$1") <(our_pids))
+		left=$(comm -13 <(echo "$1") <(runsc_pids "runsc*"))
 		new=$(comm -13 "$2" <(host_snapshot))
 		[[ -z $left && -z $new ]] && return 0
 		sleep 0.05
@@ -75,7 +57,7 @@ bad_input() {
 	local name=$1 want=$2 st pids_before left
 	shift 2
 	t_selected "$name" || return 0
-	pids_before=$(our_pids)
+	pids_before=$(runsc_pids "runsc*")
 	host_snapshot >"$T_TMP/snap"
 	oci "$@" </dev/null >"$T_TMP/out" 2>"$T_TMP/err"
 	st=$?
@@ -116,7 +98,7 @@ sed -i -e 's/"terminal": true/"terminal": false/' \
 	-e 's|"PATH=|"FROM_CONFIG=yes",\n\t\t\t"PATH=|' \
 	-e 's|"cwd": "/"|"cwd": "/tmp"|' "$BUNDLE/config.json"
 
-pids_start=$(our_pids)
+pids_start=$(runsc_pids "runsc*")
 host_snapshot >"$T_TMP/snap_start"
 
 oci create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$T_TMP/create.err" &&

@@ -23,29 +23,11 @@ C=mnt$$-         # container IDs name host-wide cgroups: unique to this run
 
 # shellcheck source=tests/oci-lib.sh
 source "$(dirname "$0")/../oci-lib.sh"
+OCI_WRITABLE_ROOT=yes # tests that want a read-only root say so
 
 # Every runsc run here carries this in its environment, and so do the processes it starts:
 # others' sandboxes on the same host (a concurrent tests/run) are not ours to count.
-export CVISOR_MOUNTS_TEST_TAG=$$-$RANDOM
-
-# PIDs of live host processes named runsc-* started by this script.
-runsc_pids() {
-	local f name state pid
-	for f in /proc/[0-9]*/status; do
-		name='' state=''
-		while IFS=$'\t' read -r key val; do
-			case $key in
-			Name:) name=$val ;;
-			State:) state=$val ;;
-			esac
-		done 2>/dev/null <"$f"
-		[[ $name == runsc-* && $state != Z* ]] || continue
-		pid=${f#/proc/}
-		pid=${pid%/status}
-		{ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "CVISOR_MOUNTS_TEST_TAG=$CVISOR_MOUNTS_TEST_TAG" &&
-			echo "$pid"
-	done | sort
-}
+export CVISOR_OCI_TEST_TAG=$$-$RANDOM
 
 # What a container of ours might leave on the host: state entries, cgroups, host mounts of
 # our paths, anything new in the rootfs (a mountpoint made there), and live processes.
@@ -67,31 +49,6 @@ leftovers() {
 		sleep 0.05
 	done
 	echo "$new"
-}
-
-# runsc spec's config.json, with terminal off and process.args set to the arguments, and a
-# writable root (tests that want it read-only say so).
-write_config() {
-	local args='' a line
-	for a in "$@"; do
-		a=${a//\\/\\\\}
-		args+="${args:+, }\"${a//\"/\\\"}\""
-	done
-	rm -f "$BUNDLE/config.json"
-	oci spec --bundle "$BUNDLE" || return 1
-	while IFS= read -r line || [[ -n $line ]]; do
-		case $line in
-		$'\t\t\t"sh"') line=$'\t\t\t'$args ;;
-		*'"terminal": true,') line=${line/true/false} ;;
-		*'"readonly": true') line=${line/true/false} ;;
-		esac
-		printf '%s\n' "$line"
-	done <"$BUNDLE/config.json" >"$T_TMP/config.json"
-	mv "$T_TMP/config.json" "$BUNDLE/config.json"
-}
-
-edit_config() {
-	sed -i "$@" "$BUNDLE/config.json"
 }
 
 # add_mount JSON: appends one object to config.json's mounts (after runc's defaults).

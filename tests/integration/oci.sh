@@ -25,26 +25,6 @@ source "$(dirname "$0")/../oci-lib.sh"
 # others' sandboxes on the same host (a concurrent tests/run) are not ours to count.
 export CVISOR_OCI_TEST_TAG=$$-$RANDOM
 
-# PIDs of live host processes named runsc-* started by this script, sorted (zombies hold
-# nothing but their number, and reaping them is their parent's business: the host's init).
-runsc_pids() {
-	local f name state pid
-	for f in /proc/[0-9]*/status; do
-		name='' state=''
-		while IFS=$'\t' read -r key val; do
-			case $key in
-			Name:) name=$val ;;
-			State:) state=$val ;;
-			esac
-		done 2>/dev/null <"$f"
-		[[ $name == runsc-* && $state != Z* ]] || continue
-		pid=${f#/proc/}
-		pid=${pid%/status}
-		{ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "CVISOR_OCI_TEST_TAG=$CVISOR_OCI_TEST_TAG" &&
-			echo "$pid"
-	done | sort
-}
-
 # What a container might leave on the host: state entries, temp directories, cgroups, mounts.
 host_snapshot() {
 	{
@@ -71,31 +51,6 @@ leftovers() {
 	[[ -n $new ]] && msg+="new on the host: $new"
 	echo "$msg"
 	return 1
-}
-
-# Writes $BUNDLE/config.json: runsc spec's, with terminal off and process.args set to the
-# arguments (JSON-quoted here: backslashes and double quotes escaped).
-write_config() {
-	local args='' a line
-	for a in "$@"; do
-		a=${a//\\/\\\\}
-		args+="${args:+, }\"${a//\"/\\\"}\""
-	done
-	rm -f "$BUNDLE/config.json"
-	oci spec --bundle "$BUNDLE" || return 1
-	while IFS= read -r line || [[ -n $line ]]; do
-		case $line in
-		$'\t\t\t"sh"') line=$'\t\t\t'$args ;;
-		*'"terminal": true,') line=${line/true/false} ;;
-		esac
-		printf '%s\n' "$line"
-	done <"$BUNDLE/config.json" >"$T_TMP/config.json"
-	mv "$T_TMP/config.json" "$BUNDLE/config.json"
-}
-
-# Edits config.json with sed expressions.
-edit_config() {
-	sed -i "$@" "$BUNDLE/config.json"
 }
 
 # Waits up to $2 seconds for container $1's status to be $3.

@@ -24,6 +24,7 @@ C=sec$$-
 
 # shellcheck source=tests/oci-lib.sh
 source "$(dirname "$0")/../oci-lib.sh"
+OCI_WRITABLE_ROOT=yes # tests that want a read-only root say so
 
 # What a refused bundle might leave: state entries, the sentry's empty root, cgroups, mounts.
 host_snapshot() {
@@ -33,31 +34,6 @@ host_snapshot() {
 		find /sys/fs/cgroup -maxdepth 4 -path "*/cvisor/$C*" 2>/dev/null
 		sed 's/^/mount: /' /proc/mounts
 	} | sort
-}
-
-# Writes $BUNDLE/config.json: runsc spec's, terminal off, a writable root, process.args set to
-# the arguments (JSON-quoted here).
-write_config() {
-	local args='' a line
-	for a in "$@"; do
-		a=${a//\\/\\\\}
-		args+="${args:+, }\"${a//\"/\\\"}\""
-	done
-	rm -f "$BUNDLE/config.json"
-	oci spec --bundle "$BUNDLE" || return 1
-	while IFS= read -r line || [[ -n $line ]]; do
-		case $line in
-		$'\t\t\t"sh"') line=$'\t\t\t'$args ;;
-		*'"terminal": true,') line=${line/true/false} ;;
-		*'"readonly": true') line=${line/true/false} ;;
-		esac
-		printf '%s\n' "$line"
-	done <"$BUNDLE/config.json" >"$T_TMP/config.json"
-	mv "$T_TMP/config.json" "$BUNDLE/config.json"
-}
-
-edit_config() {
-	sed -i "$@" "$BUNDLE/config.json"
 }
 
 # Puts a member ("key": value) first in the "linux" object of config.json.

@@ -33,19 +33,6 @@ t_on_exit() {
 	[[ -n ${recv_pid:-} ]] && kill "$recv_pid" 2>/dev/null
 }
 
-# Live runsc-* processes started by this script (tagged through the environment).
-runsc_pids() {
-	local f pid
-	for f in /proc/[0-9]*/status; do
-		grep -q '^Name:.runsc-' "$f" 2>/dev/null || continue
-		grep -q '^State:.Z' "$f" 2>/dev/null && continue
-		pid=${f#/proc/}
-		pid=${pid%/status}
-		{ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null |
-			grep -qx "CVISOR_OCI_TEST_TAG=$CVISOR_OCI_TEST_TAG" && echo "$pid"
-	done
-}
-
 # Nothing of ours within 2 s: no process, no state entry, no sentry root in /tmp.
 nothing_left() {
 	local i
