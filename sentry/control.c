@@ -262,22 +262,28 @@ struct exec_request {
 	bool console; /* the one passed fd is a host terminal: the process gets a devpts pty */
 	bool kill_on_hangup; /* "hangup=kill": the connection's end kills the process */
 	bool has_caps;       /* "caps=BOUNDING EFFECTIVE INHERITABLE PERMITTED AMBIENT" */
-	uint64_t caps[5];
+	unsigned long long caps[5];
 	bool no_new_privs;   /* "nnp=1" */
 };
 
-/* "SOFT HARD" after "rlimit=RES ": three decimals separated by single spaces. */
-static int parse_rlimit(char *s, struct sentry_rlimit *rl)
+/* Exactly n decimals separated by single spaces (s is cut up). 0 or -EINVAL. */
+static int parse_decimals(char *s, int n, unsigned long long *v)
 {
-	char *fields[3];
-	unsigned long long v[3];
+	for (int i = 0; i < n; i++) {
+		char *f = strsep(&s, " ");
 
-	for (int i = 0; i < 3; i++) {
-		fields[i] = strsep(&s, " ");
-		if (!fields[i] || (i == 2) != !s || parse_decimal(fields[i], UINT64_MAX, &v[i]) < 0)
+		if (!f || (i == n - 1) != !s || parse_decimal(f, UINT64_MAX, &v[i]) < 0)
 			return -EINVAL;
 	}
-	if (v[0] >= 16 || v[1] > v[2])
+	return 0;
+}
+
+/* "RES SOFT HARD" after "rlimit=". */
+static int parse_rlimit(char *s, struct sentry_rlimit *rl)
+{
+	unsigned long long v[3];
+
+	if (parse_decimals(s, 3, v) < 0 || v[0] >= 16 || v[1] > v[2])
 		return -EINVAL;
 	rl->resource = v[0];
 	rl->soft = v[1];
@@ -350,16 +356,8 @@ static const char *parse_exec(char *body, size_t len, int nfds, struct exec_requ
 		} else if (!strcmp(p, "console")) {
 			r->console = !strcmp(val, "1");
 		} else if (!strcmp(p, "caps")) {
-			char *q = val;
-
-			for (int i = 0; i < 5; i++) {
-				char *f = strsep(&q, " ");
-
-				if (!f || (i == 4) != !q ||
-				    parse_decimal(f, UINT64_MAX, &v) < 0)
-					return "malformed caps";
-				r->caps[i] = v;
-			}
+			if (parse_decimals(val, 5, r->caps) < 0)
+				return "malformed caps";
 			r->has_caps = true;
 		} else if (!strcmp(p, "nnp")) {
 			if (strcmp(val, "1"))
