@@ -50,6 +50,7 @@
 #define SYSTRAP_CTX_TLS 32
 #define SYSTRAP_CTX_CUR_TLS 48
 #define SYSTRAP_CTX_FLAGS 64
+#define SYSTRAP_CTX_MASK_READY 68
 #define SYSTRAP_CTX_GUEST_END 72
 #define SYSTRAP_CTX_REQ_NR 80
 #define SYSTRAP_CTX_REQ_ARGS 88
@@ -85,7 +86,9 @@ struct systrap_ctx {
 	uint64_t tls[2];     /* thread pointers: the sentry's on resume, or read by the stub */
 	uint64_t cur_tls[2]; /* the ones the stub last set by syscall (~0: unknown) */
 	uint32_t flags;	     /* SYSTRAP_FLAG_* */
-	uint32_t pad0;
+	/* Set by the stub once an rt_sigreturn has given it the guest's signal mask: until then
+	 * (a new stub or stub thread) it resumes the guest only that way. */
+	uint32_t mask_ready;
 	uint64_t guest_end; /* the stub unmaps [0, guest_end) once it runs from its pages */
 	uint64_t req_nr;    /* SYSTRAP_ST_REQUEST: syscall number and arguments, and result */
 	uint64_t req_args[6];
@@ -109,6 +112,7 @@ _Static_assert(offsetof(struct systrap_ctx, uc) == SYSTRAP_CTX_UC, "ctx layout")
 _Static_assert(offsetof(struct systrap_ctx, tls) == SYSTRAP_CTX_TLS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, cur_tls) == SYSTRAP_CTX_CUR_TLS, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, flags) == SYSTRAP_CTX_FLAGS, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, mask_ready) == SYSTRAP_CTX_MASK_READY, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, guest_end) == SYSTRAP_CTX_GUEST_END, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_nr) == SYSTRAP_CTX_REQ_NR, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, req_args) == SYSTRAP_CTX_REQ_ARGS, "ctx layout");

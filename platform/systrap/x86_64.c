@@ -91,11 +91,16 @@ void systrap_arch_filter_allow(struct systrap_bpf *b)
 			 SYSTRAP_BPF_KILL);
 }
 
+/*
+ * The handler runs with the signal mask it interrupted (the guest's: SA_NODEFER, nothing added),
+ * so that returning to the guest needs no syscall to restore one; the stub's code copes with a
+ * signal inside it (x86_64_stub.S, nested).
+ */
 int systrap_arch_child_sigaction(int sig, uint64_t handler, uint64_t restorer)
 {
 	struct {
 		uint64_t handler, flags, restorer, mask;
-	} ksa = { handler, SA_SIGINFO | SA_ONSTACK | KERNEL_SA_RESTORER, restorer, ~0ULL };
+	} ksa = { handler, SA_SIGINFO | SA_ONSTACK | SA_NODEFER | KERNEL_SA_RESTORER, restorer, 0 };
 
 	return syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask)) < 0 ? -1 : 0;
 }

@@ -16,6 +16,27 @@
 #define MAP_SHARED_FIXED 0x11
 #define SECCOMP_SET_MODE_FILTER 1
 #define RSEQ_SIG 0x53053053
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGSEGV 11
+
+/* The kernel's struct ucontext (x86-64): uc_mcontext (struct sigcontext) at 40, its general
+ * registers r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags in that order, then
+ * segments, err, trapno, oldmask, cr2 and the FP area's address. */
+#define UC_GREG(i) (40 + 8 * (i))
+#define UC_RSP UC_GREG(15)
+#define UC_RIP UC_GREG(16)
+#define UC_EFLAGS UC_GREG(17)
+#define UC_FPSTATE UC_GREG(23)
+/* The first word of the kernel's sw bytes in a frame's FXSAVE area, when it used XSAVE. */
+#define FX_SW_MAGIC1 464
+#define FP_XSTATE_MAGIC1 0x46505853
+#define USER_CS 0x33
+#define USER_DS 0x2b
+/* IRETQ's frame: rip, cs, rflags, rsp, ss. */
+#define IRET_FRAME 40
 
 /* r12 holds the thread's context (its slot) throughout; syscalls clobber only rax, rcx, r11. */
 #define CTX(field) SYSTRAP_CTX_##field(%r12)
@@ -44,13 +65,20 @@ systrap_stub_start:
 	jmp post_event
 
 /*
- * The handler of every signal the stub catches (SA_SIGINFO, on the slot's stack, every signal
- * blocked): rdi = signo, rsi = siginfo, rdx = ucontext. It never returns by ret: the resume
- * path below makes rt_sigreturn itself, from whatever frame the sentry left in the context.
+ * The handler of every signal the stub catches (SA_SIGINFO|SA_NODEFER, on the slot's stack,
+ * blocking nothing more than the guest's mask does, so that the guest can be resumed without a
+ * syscall): rdi = signo, rsi = siginfo, rdx = ucontext. It never returns by ret: the resume
+ * path below restores the guest from whatever frame the sentry left in the context.
  */
 systrap_stub_handler:
 	mov %rsp, %r12
 	and $-SYSTRAP_SLOT_SIZE, %r12
+	/* A signal that interrupted the stub's own code, not the guest's: see nested. */
+	mov UC_RIP(%rdx), %rax
+	lea systrap_stub_code(%rip), %rcx
+	sub %rcx, %rax
+	cmp $(systrap_stub_code_end - systrap_stub_code), %rax
+	jb nested
 	mov %edi, CTX(SIGNO)
 	mov 8(%rsi), %eax /* si_code */
 	mov %eax, CTX(CODE)
@@ -64,11 +92,47 @@ systrap_stub_handler:
 	mov %rax, CTX(TLS)
 	rdgsbase %rax
 	mov %rax, CTX_AT(TLS, 8)
+	jmp post_event
+
+/*
+ * A signal inside the stub (rax = its offset in the code). A fault there is the stub's own
+ * (a frame it cannot load): it dies. Anything else is an interrupt or a stray signal, which
+ * matters only once the sentry has answered RUN, when the guest is about to run again: then
+ * the context's frame (the sentry's, whole) is the guest's state, and the event reports it.
+ * Before the stub has posted its event, or while the sentry has the turn, the sentry gets the
+ * thread back anyway: return to the interrupted code.
+ */
+nested:
+	cmp $SIGSEGV, %edi
+	je fail
+	cmp $SIGBUS, %edi
+	je fail
+	cmp $SIGILL, %edi
+	je fail
+	cmp $SIGFPE, %edi
+	je fail
+	cmp $SIGTRAP, %edi
+	je fail
+	cmp $(event_posted - systrap_stub_code), %rax
+	jb 1f
+	mov CTX(STATE), %eax
+	and $~SYSTRAP_ST_WAITING, %eax
+	cmp $SYSTRAP_ST_RUN, %eax
+	jne 1f
+	mov %edi, CTX(SIGNO)
+	movl $0, CTX(CODE)
+	movq $0, CTX(ADDR)
+	jmp post_event
+1:	mov %rdx, %rsp
+	mov $__NR_rt_sigreturn, %eax
+	syscall
+	jmp fail
 
 /* Hands the turn to the sentry, waking it if it sleeps. */
 post_event:
 	mov $SYSTRAP_ST_EVENT, %eax
 	xchg %eax, CTX(STATE)
+event_posted:
 	test $SYSTRAP_ST_WAITING, %eax
 	jz wait
 	lea CTX(STATE), %rdi
@@ -231,7 +295,7 @@ new_thread:
 	movl $0, CTX(SIGNO)
 	jmp post_event
 
-/* Back to the guest: its thread pointers, then rt_sigreturn from the frame the sentry wrote. */
+/* Back to the guest: its thread pointers, then its registers from the frame the sentry wrote. */
 resume:
 	testl $SYSTRAP_FLAG_TLS_INSNS, CTX(FLAGS)
 	jz 1f
@@ -256,6 +320,52 @@ resume:
 	mov %rsi, CTX_AT(CUR_TLS, 8)
 	/* rsp = the ucontext: where a handler's ret to sa_restorer leaves it (frame + 8). */
 3:	mov CTX(UC), %rsp
+	/*
+	 * A frame with a kernel-made XSAVE area (its magic, 64-byte aligned) is loaded here: the
+	 * FP state by XRSTOR, the rest by IRETQ from a frame built below the ucontext (rip, cs,
+	 * rflags, rsp, ss), the other registers by moves. The signal mask needs nothing: the
+	 * handler ran with the guest's. Any other frame (the sentry's first one) goes through
+	 * rt_sigreturn, which loads what the kernel accepts of it; so does the first resume of a
+	 * stub thread, which runs with every signal blocked until then.
+	 */
+	cmpl $0, CTX(MASK_READY)
+	je first_sigreturn
+	mov UC_FPSTATE(%rsp), %rdi
+	test $63, %rdi
+	jnz sigreturn
+	cmpl $FP_XSTATE_MAGIC1, FX_SW_MAGIC1(%rdi)
+	jne sigreturn
+	mov $-1, %eax
+	mov $-1, %edx
+	xrstor (%rdi)
+	sub $IRET_FRAME, %rsp
+	mov (IRET_FRAME + UC_RIP)(%rsp), %rax
+	mov %rax, 0(%rsp)
+	movq $USER_CS, 8(%rsp)
+	mov (IRET_FRAME + UC_EFLAGS)(%rsp), %rax
+	mov %rax, 16(%rsp)
+	mov (IRET_FRAME + UC_RSP)(%rsp), %rax
+	mov %rax, 24(%rsp)
+	movq $USER_DS, 32(%rsp)
+	mov (IRET_FRAME + UC_GREG(0))(%rsp), %r8
+	mov (IRET_FRAME + UC_GREG(1))(%rsp), %r9
+	mov (IRET_FRAME + UC_GREG(2))(%rsp), %r10
+	mov (IRET_FRAME + UC_GREG(3))(%rsp), %r11
+	mov (IRET_FRAME + UC_GREG(4))(%rsp), %r12
+	mov (IRET_FRAME + UC_GREG(5))(%rsp), %r13
+	mov (IRET_FRAME + UC_GREG(6))(%rsp), %r14
+	mov (IRET_FRAME + UC_GREG(7))(%rsp), %r15
+	mov (IRET_FRAME + UC_GREG(8))(%rsp), %rdi
+	mov (IRET_FRAME + UC_GREG(9))(%rsp), %rsi
+	mov (IRET_FRAME + UC_GREG(10))(%rsp), %rbp
+	mov (IRET_FRAME + UC_GREG(11))(%rsp), %rbx
+	mov (IRET_FRAME + UC_GREG(12))(%rsp), %rdx
+	mov (IRET_FRAME + UC_GREG(13))(%rsp), %rax
+	mov (IRET_FRAME + UC_GREG(14))(%rsp), %rcx
+	iretq
+first_sigreturn:
+	movl $1, CTX(MASK_READY)
+sigreturn:
 	mov $__NR_rt_sigreturn, %eax
 	syscall
 	/* A frame the kernel refused: it has queued SIGSEGV, which kills the stub. */
