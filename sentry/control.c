@@ -446,7 +446,7 @@ static struct task *make_exec_task(int fd, struct exec_request *r, int *fds,
 		fds[0] = -1; /* the console's now */
 		for (int i = 0; i < 3; i++)
 			if (fd_install_at(t->files, i, *console, false,
-					  t->rlimits[RLIMIT_NOFILE].rlim_cur) < 0) {
+					  task_rlimit(t, RLIMIT_NOFILE)) < 0) {
 				reply_str(fd, "error cannot install the stdio fds");
 				goto fail;
 			}
@@ -462,7 +462,7 @@ static struct task *make_exec_task(int fd, struct exec_request *r, int *fds,
 		}
 		fds[i] = -1; /* the file's now */
 		err = fd_install_at(t->files, r->guest_fds[i], f, false,
-				    t->rlimits[RLIMIT_NOFILE].rlim_cur);
+				    task_rlimit(t, RLIMIT_NOFILE));
 		file_put(f);
 		if (err < 0) {
 			reply_str(fd, "error cannot install the stdio fds");

@@ -94,7 +94,7 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 	if (!t->sighand || !t->files || !t->mm)
 		die(125, "sentry: out of memory");
 	for (int fd = 0; fd < 3 && cfg->console; fd++)
-		if (fd_install_at(t->files, fd, console, false, t->rlimits[RLIMIT_NOFILE].rlim_cur) < 0)
+		if (fd_install_at(t->files, fd, console, false, task_rlimit(t, RLIMIT_NOFILE)) < 0)
 			die(125, "sentry: cannot install fd %d", fd);
 	for (int fd = 0; fd < 3 && !cfg->console; fd++) {
 		struct file *f;
@@ -104,13 +104,13 @@ static struct task *make_init_task(const struct sentry_config *cfg, struct fs_co
 			continue;
 		if (hostfile_new(fd, &f) < 0)
 			die(125, "sentry: cannot wrap host fd %d", fd);
-		if (fd_install_at(t->files, fd, f, false, t->rlimits[RLIMIT_NOFILE].rlim_cur) < 0)
+		if (fd_install_at(t->files, fd, f, false, task_rlimit(t, RLIMIT_NOFILE)) < 0)
 			die(125, "sentry: cannot install fd %d", fd);
 		file_put(f);
 	}
 	pthread_mutex_lock(&kernel_lock);
 	t->tid = t->tgid = pid_alloc_locked(t);
-	t->pgid = t->sid = t->tid;
+	t->process.pgid = t->process.sid = t->tid;
 	t->exit_signal = SIGCHLD;
 	kernel_tasks = t;
 	kernel_init_task = t;

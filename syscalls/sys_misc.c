@@ -76,14 +76,15 @@ SYSCALL_DEFINE(getrandom)
 	return done;
 }
 
+/* The limits are the process's (task_process): pid names any of its threads, 0 the caller. */
 static long do_prlimit(struct task *t, int pid, unsigned int res, uint64_t new_addr,
 		       uint64_t old_addr)
 {
-	struct rlimit new_lim, *cur;
+	struct rlimit new_lim, old_lim, *cur;
 	struct task *p = t;
 	long ret = 0;
 
-	if (res >= ARRAY_SIZE(t->rlimits))
+	if (res >= ARRAY_SIZE(t->process.rlimits))
 		return -EINVAL;
 	if (new_addr) {
 		if (copy_in(t, &new_lim, new_addr, sizeof(new_lim)) < 0)
@@ -93,31 +94,25 @@ static long do_prlimit(struct task *t, int pid, unsigned int res, uint64_t new_a
 		if (res == RLIMIT_NOFILE && new_lim.rlim_max > 1048576)
 			return -EPERM; /* fs.nr_open */
 	}
-	if (pid != 0 && pid != t->tgid) {
+	if (pid != 0 && pid != t->tid) {
 		p = task_lookup(pid);
 		if (!p)
 			return -ESRCH;
 	}
 	pthread_mutex_lock(&kernel_lock);
-	cur = &p->rlimits[res];
-	if (old_addr) {
-		struct rlimit old = *cur;
-
-		pthread_mutex_unlock(&kernel_lock);
-		if (copy_out(t, old_addr, &old, sizeof(old)) < 0) {
-			ret = -EFAULT;
-			goto out;
-		}
-		pthread_mutex_lock(&kernel_lock);
-	}
+	cur = &task_process(p)->rlimits[res];
+	old_lim = *cur;
 	if (new_addr) {
-		if (new_lim.rlim_max > cur->rlim_max && !task_capable(t, CAP_SYS_RESOURCE))
+		if (new_lim.rlim_max > cur->rlim_max && !task_capable(t, CAP_SYS_RESOURCE)) {
 			ret = -EPERM;
-		else
-			*cur = new_lim;
+		} else {
+			__atomic_store_n(&cur->rlim_cur, new_lim.rlim_cur, __ATOMIC_RELAXED);
+			cur->rlim_max = new_lim.rlim_max;
+		}
 	}
 	pthread_mutex_unlock(&kernel_lock);
-out:
+	if (ret == 0 && old_addr && copy_out(t, old_addr, &old_lim, sizeof(old_lim)) < 0)
+		ret = -EFAULT;
 	if (p != t)
 		task_put(p);
 	return ret;

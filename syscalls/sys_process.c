@@ -532,91 +532,114 @@ SYSCALL_DEFINE(setgroups)
 	return 0;
 }
 
+/* The process group or session of a task's process (pid 0: the caller's); kernel_lock held. */
+static int process_ids_locked(struct task *t, int pid, bool session)
+{
+	struct task *p = pid ? pid_lookup_locked(pid) : t;
+
+	if (!p || p->state == TASK_DEAD)
+		return -ESRCH;
+	return session ? task_process(p)->sid : task_process(p)->pgid;
+}
+
 SYSCALL_DEFINE(getpgid)
 {
-	int pid = (int)a[0], pgid;
-	struct task *p;
+	int pgid;
 
-	if (pid == 0)
-		return t->pgid;
 	pthread_mutex_lock(&kernel_lock);
-	p = pid_lookup_locked(pid);
-	pgid = p && p->state != TASK_DEAD ? p->pgid : -ESRCH;
+	pgid = process_ids_locked(t, (int)a[0], false);
 	pthread_mutex_unlock(&kernel_lock);
 	return pgid;
 }
 
 SYSCALL_DEFINE(getpgrp)
 {
-	return t->pgid;
+	int pgid;
+
+	pthread_mutex_lock(&kernel_lock);
+	pgid = process_ids_locked(t, 0, false);
+	pthread_mutex_unlock(&kernel_lock);
+	return pgid;
 }
 
 SYSCALL_DEFINE(getsid)
 {
-	int pid = (int)a[0], sid;
-	struct task *p;
+	int sid;
 
-	if (pid == 0)
-		return t->sid;
 	pthread_mutex_lock(&kernel_lock);
-	p = pid_lookup_locked(pid);
-	sid = p && p->state != TASK_DEAD ? p->sid : -ESRCH;
+	sid = process_ids_locked(t, (int)a[0], true);
 	pthread_mutex_unlock(&kernel_lock);
 	return sid;
 }
 
+/* A process group exists in session sid; kernel_lock held. */
+static bool pgrp_in_session_locked(int pgid, int sid)
+{
+	for (struct task *q = kernel_tasks; q; q = q->next_task)
+		if (task_process(q)->pgid == pgid && task_process(q)->sid == sid)
+			return true;
+	return false;
+}
+
+/* Linux's setpgid: the caller's process or a child of it, in its session, not a session
+ * leader; from any thread of the caller. */
 SYSCALL_DEFINE(setpgid)
 {
 	int pid = (int)a[0] ? (int)a[0] : t->tgid;
-	int pgid = (int)a[1];
-	struct task *p, *q;
-	long ret = 0;
+	int pgid = (int)a[1] ? (int)a[1] : pid;
+	struct task_process *self, *proc;
+	struct task *p;
+	long ret;
 
-	if (pgid < 0)
+	if ((int)a[1] < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&kernel_lock);
+	self = task_process(t);
 	p = pid_lookup_locked(pid);
-	if (!p || p->state == TASK_DEAD || (p != t && p->parent != t)) {
+	ret = -ESRCH;
+	if (!p || p->state == TASK_DEAD)
+		goto out;
+	ret = -EINVAL;
+	if (p->tid != p->tgid)
+		goto out;
+	proc = task_process(p);
+	if (p->tgid != t->tgid) {
 		ret = -ESRCH;
-		goto out;
-	}
-	if (pgid == 0)
-		pgid = p->tgid;
-	if (p->sid == p->tgid || p->sid != t->sid) {
-		ret = p->sid == p->tgid ? -EPERM : -EPERM;
-		goto out;
-	}
-	if (pgid != p->tgid) {
-		/* The group must exist in the same session. */
-		for (q = kernel_tasks; q; q = q->next_task)
-			if (q->pgid == pgid && q->sid == t->sid)
-				break;
-		if (!q) {
-			ret = -EPERM;
+		if (!p->parent || p->parent->tgid != t->tgid)
 			goto out;
-		}
+		ret = -EPERM;
+		if (proc->sid != self->sid)
+			goto out;
 	}
-	p->pgid = pgid;
+	ret = -EPERM;
+	if (proc->sid == p->tgid)
+		goto out;
+	if (pgid != p->tgid && !pgrp_in_session_locked(pgid, self->sid))
+		goto out;
+	proc->pgid = pgid;
+	ret = 0;
 out:
 	pthread_mutex_unlock(&kernel_lock);
 	return ret;
 }
 
+/* Makes the caller's process, from any of its threads, a new session and its group. */
 SYSCALL_DEFINE(setsid)
 {
-	struct task *q;
+	struct task_process *self;
 	long ret;
 
 	pthread_mutex_lock(&kernel_lock);
-	for (q = kernel_tasks; q; q = q->next_task)
-		if (q->pgid == t->tgid)
-			break;
-	if (q) {
-		ret = -EPERM;
-	} else {
-		t->sid = t->pgid = t->tgid;
-		ret = t->sid;
-	}
+	self = task_process(t);
+	/* A session leader leads its group too: the group ID is taken either way. */
+	for (struct task *q = kernel_tasks; q; q = q->next_task)
+		if (task_process(q)->pgid == t->tgid) {
+			ret = -EPERM;
+			goto out;
+		}
+	self->sid = self->pgid = t->tgid;
+	ret = t->tgid;
+out:
 	pthread_mutex_unlock(&kernel_lock);
 	return ret;
 }

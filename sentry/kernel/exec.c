@@ -4,6 +4,7 @@
 
 #include "platform/platform.h"
 #include "sentry/kernel/cred.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
@@ -60,8 +61,7 @@ static int de_thread(struct task *t)
 	t->tid = t->tgid;
 	t->parent = leader->parent;
 	t->exit_signal = leader->exit_signal;
-	t->pgid = leader->pgid;
-	t->sid = leader->sid;
+	t->process = leader->process;
 	t->child_subreaper = leader->child_subreaper;
 	t->start_time_ns = leader->start_time_ns;
 	t->nr_threads = 1;
@@ -93,6 +93,7 @@ static int de_thread(struct task *t)
 	__atomic_store_n(&t->group_leader, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&kernel_lock);
 	task_put(leader); /* the tree's reference */
+	task_put(leader); /* t's, as a thread of it */
 	return 0;
 }
 
@@ -118,6 +119,9 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
 	 * when the task next runs); a vfork child leaves its parent's to the parent, and a stub
 	 * someone else still holds keeps it but loses our thread.
 	 */
+	/* Linux's futex_exec_release: robust futexes held across execve die with the old image
+	 * (under the TID de_thread gave t). This also forgets the list. */
+	futex_exit_robust_list(t);
 	pthread_mutex_lock(&kernel_lock);
 	old_mm = t->mm;
 	if (__atomic_load_n(&old_mm->refs, __ATOMIC_ACQUIRE) == 1) {
@@ -158,7 +162,6 @@ long task_execve(struct task *t, const char *path, char *const argv[], char *con
 	t->sig.altstack_size = 0;
 	t->sig.altstack_flags = SS_DISABLE;
 	t->clear_child_tid = 0;
-	t->robust_list = 0;
 	arch_regs_init(&t->regs, img.entry, img.sp);
 
 	pthread_mutex_lock(&kernel_lock);

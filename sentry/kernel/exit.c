@@ -143,6 +143,8 @@ void task_exit(struct task *t, int status)
 	pthread_mutex_unlock(&t->wake_lock);
 	if (ctx)
 		platform->ctx_release(ctx);
+	/* As Linux's mm_release: robust futexes first, then the tid word pthread_join waits on. */
+	futex_exit_robust_list(t);
 	clear_child_tid(t);
 	pthread_mutex_lock(&kernel_lock);
 	mm = t->mm;
@@ -235,7 +237,7 @@ static bool child_matches(struct task *t, struct task *c, int idtype, int id)
 	case P_PID:
 		return c->tid == id;
 	case P_PGID:
-		return c->pgid == (id ? id : t->pgid);
+		return task_process(c)->pgid == (id ? id : task_process(t)->pgid);
 	default:
 		return true;
 	}

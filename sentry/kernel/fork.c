@@ -91,7 +91,6 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 	c->creds = t->creds;
 	c->no_new_privs = t->no_new_privs;
 	c->seccomp = t->seccomp;
-	memcpy(c->rlimits, t->rlimits, sizeof(c->rlimits));
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	c->sig.blocked = t->sig.blocked;
 	/* A thread starts on its own stack, without the alternate one (as Linux). */
@@ -122,20 +121,21 @@ long task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_
 		goto fail;
 	}
 	c->tid = c->tgid = tid;
-	c->pgid = t->pgid;
-	c->sid = t->sid;
 	if (flags & CLONE_THREAD) {
 		struct task *leader = pid_lookup_locked(t->tgid);
 
 		c->tgid = t->tgid;
 		c->parent = t->parent;
 		c->group_leader = task_shared_owner(t);
+		task_get(c->group_leader);
 		if (leader)
 			leader->nr_threads++;
 	} else {
 		/* Children belong to the process: its leader, whichever thread forks. */
 		struct task *self = pid_lookup_locked(t->tgid);
 
+		/* A new process: the group's IDs and limits, copied (as signal_struct's are). */
+		c->process = *task_process(t);
 		if (!self || self->tgid != t->tgid)
 			self = t;
 		c->parent = (flags & CLONE_PARENT) && self->parent ? self->parent : self;
@@ -211,7 +211,7 @@ int task_attach_detached_locked(struct task *t)
 		return tid;
 	t->tid = t->tgid = tid;
 	t->parent = NULL;
-	t->pgid = t->sid = tid;
+	t->process.pgid = t->process.sid = tid;
 	t->exit_signal = SIGCHLD;
 	t->next_task = kernel_tasks;
 	if (kernel_tasks)

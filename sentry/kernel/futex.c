@@ -133,3 +133,78 @@ long futex_wake(struct task *t, uint64_t addr, int nr, uint32_t bitset)
 		waitqueue_wake_all(&b->wq);
 	return woken;
 }
+
+/* Linux's bound on a robust list's length, which also ends a walk around a loop. */
+#define ROBUST_LIST_LIMIT 2048
+
+/* struct robust_list_head on 64-bit: the list's first link, the futex word's offset from each
+ * link, and the link being added or removed when the thread died. */
+struct robust_list_head64 {
+	uint64_t next;
+	uint64_t futex_offset; /* signed in effect: added with wrap-around */
+	uint64_t list_op_pending;
+};
+
+/*
+ * Linux's handle_futex_death for the word at addr. false when the walk must stop (a fault or an
+ * unaligned word). Bit 0 of a link (a PI futex) is not passed here: without FUTEX_LOCK_PI
+ * (sys_futex.c) no PI state exists whose exit would wake the waiters, so a PI word is handled
+ * as a plain one, waiters woken here.
+ */
+static bool futex_owner_died(struct task *t, uint64_t addr, bool pending)
+{
+	uint32_t val, cur;
+
+	if (addr & 3)
+		return false;
+	/* Each retry means the guest changed the word between the read and the swap. */
+	for (;;) {
+		if (copy_in(t, &val, addr, sizeof(val)) < 0)
+			return false;
+		/* The thread died between releasing the word and waking a waiter, or was a woken
+		 * waiter about to take it: pass the wake on, leaving the word alone. */
+		if (pending && (val & FUTEX_TID_MASK) == 0) {
+			futex_wake(t, addr, 1, FUTEX_BITSET_MATCH_ANY);
+			return true;
+		}
+		if ((val & FUTEX_TID_MASK) != (uint32_t)t->tid)
+			return true;
+		if (usercopy_cmpxchg_u32(t, addr, val, (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED,
+					 &cur) < 0)
+			return false;
+		if (cur == val)
+			break;
+	}
+	if (val & FUTEX_WAITERS)
+		futex_wake(t, addr, 1, FUTEX_BITSET_MATCH_ANY);
+	return true;
+}
+
+void futex_exit_robust_list(struct task *t)
+{
+	struct robust_list_head64 head;
+	uint64_t head_addr = t->robust_list, entry, pending;
+	int limit = ROBUST_LIST_LIMIT;
+
+	t->robust_list = 0;
+	if (!head_addr || !t->mm || copy_in(t, &head, head_addr, sizeof(head)) < 0)
+		return;
+	entry = head.next & ~1ULL;
+	pending = head.list_op_pending & ~1ULL;
+	while (entry != head_addr) {
+		uint64_t next;
+		/* The next link is read before this one's word changes hands. */
+		int err = copy_in(t, &next, entry, sizeof(next));
+
+		/* The pending link may be on the list already: it is handled once, below. */
+		if (entry != pending && !futex_owner_died(t, entry + head.futex_offset, false))
+			return;
+		if (err < 0)
+			return;
+		entry = next & ~1ULL;
+		if (--limit == 0)
+			break;
+	}
+	if (pending)
+		futex_owner_died(t, pending + head.futex_offset, true);
+}

@@ -14,4 +14,12 @@ long futex_wait(struct task *t, uint64_t addr, uint32_t val, uint32_t bitset,
 /* Wakes at most nr waiters whose bitset shares a bit; returns how many. */
 long futex_wake(struct task *t, uint64_t addr, int nr, uint32_t bitset);
 
+/*
+ * Linux's exit_robust_list, for a thread that exits or execs: each futex of the robust list it
+ * registered (set_robust_list) that still names its TID gets FUTEX_OWNER_DIED in place of the
+ * TID, and a waiter is woken, so the next pthread_mutex_lock returns EOWNERDEAD. Clears
+ * t->robust_list. Needs t->mm.
+ */
+void futex_exit_robust_list(struct task *t);
+
 #endif

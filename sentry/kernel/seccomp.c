@@ -105,6 +105,6 @@ bool seccomp_check(struct task *t, unsigned long nr, const uint64_t a[6], long *
 		 * death by SIGSYS, which no handler or mask can stop; a core where Linux would
 		 * dump one.
 		 */
-		task_exit_group(t, SIGSYS | (t->rlimits[RLIMIT_CORE].rlim_cur ? 0x80 : 0));
+		task_exit_group(t, SIGSYS | (task_rlimit(t, RLIMIT_CORE) ? 0x80 : 0));
 	}
 }

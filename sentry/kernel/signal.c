@@ -432,9 +432,12 @@ static void do_signal_stop_locked(struct task *t)
 static bool pgrp_orphaned_locked(int pgid)
 {
 	for (struct task *p = kernel_tasks; p; p = p->next_task) {
-		if (p->pgid != pgid || !task_live(p) || !p->parent)
+		struct task_process *pp = task_process(p), *parent;
+
+		if (pp->pgid != pgid || !task_live(p) || !p->parent)
 			continue;
-		if (p->parent->pgid != pgid && p->parent->sid == p->sid)
+		parent = task_process(p->parent);
+		if (parent->pgid != pgid && parent->sid == pp->sid)
 			return false;
 	}
 	return true;
@@ -716,7 +719,7 @@ int task_dequeue_signal(struct task *t, gsigset_t set, struct guest_siginfo *inf
 static int fatal_status(struct task *t, int sig)
 {
 	/* A core is "dumped" (WCOREDUMP) only where Linux would write one: RLIMIT_CORE > 0. */
-	bool core = signal_default_action(sig) == SIG_DFL_CORE && t->rlimits[RLIMIT_CORE].rlim_cur;
+	bool core = signal_default_action(sig) == SIG_DFL_CORE && task_rlimit(t, RLIMIT_CORE);
 
 	return sig | (core ? 0x80 : 0);
 }
@@ -811,7 +814,7 @@ void task_handle_signals(struct task *t, long *syscall_ret, bool in_syscall)
 			case SIG_DFL_CONT:
 				break;
 			case SIG_DFL_STOP:
-				if (sig == SIGSTOP || !pgrp_orphaned_locked(t->pgid))
+				if (sig == SIGSTOP || !pgrp_orphaned_locked(task_process(t)->pgid))
 					begin_group_stop_locked(t, sig);
 				break;
 			case SIG_DFL_TERM:
@@ -983,7 +986,7 @@ static bool may_signal(struct task *sender, struct task *target, int sig)
 		return true;
 	if (c->euid == tc->suid || c->euid == tc->uid || c->uid == tc->suid || c->uid == tc->uid)
 		return true;
-	return sig == SIGCONT && sender->sid == target->sid;
+	return sig == SIGCONT && task_process(sender)->sid == task_process(target)->sid;
 }
 
 /* Linux's group_send_sig_info: validity, permission, then the process-directed send. */
@@ -1032,11 +1035,11 @@ int task_kill(struct task *sender, int pid, int sig, const struct guest_siginfo 
 	} else if (pid == INT32_MIN) {
 		ret = -ESRCH; /* -pid does not exist */
 	} else {
-		int pgid = pid ? -pid : sender->pgid;
+		int pgid = pid ? -pid : task_process(sender)->pgid;
 
 		ret = -ESRCH;
 		for (p = kernel_tasks; p; p = p->next_task) {
-			if (!is_process(p) || p->pgid != pgid)
+			if (!is_process(p) || task_process(p)->pgid != pgid)
 				continue;
 			err = kill_one_locked(sender, p, sig, info);
 			success |= err == 0;

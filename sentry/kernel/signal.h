@@ -210,8 +210,8 @@ void task_set_blocked(struct task *t, gsigset_t mask);
 void task_set_temporary_sigmask(struct task *t, gsigset_t mask);
 void task_restore_sigmask_unless(struct task *t, bool interrupted);
 
-/* Where t's group keeps its shared pending signals: its leader (set at clone and execve; a
- * task made without it, its own). */
+/* Where t's group keeps its shared pending signals and task_process: its leader (set at clone
+ * and execve; a task made without it, its own). */
 struct task *task_shared_owner(struct task *t);
 /* t's pending signals, its own and its group's, read without kernel_lock by t itself. */
 gsigset_t task_pending_lockless(struct task *t);

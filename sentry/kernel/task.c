@@ -69,22 +69,23 @@ void task_set_initial_rlimits(struct task *t, const struct sentry_rlimit *rlimit
 {
 	struct rlimit rl;
 
-	int nres = sizeof(t->rlimits) / sizeof(t->rlimits[0]);
+	struct rlimit *lim = t->process.rlimits; /* t is a new process, not yet running */
+	int nres = sizeof(t->process.rlimits) / sizeof(t->process.rlimits[0]);
 
 	for (int r = 0; r < nres; r++) {
 		if (getrlimit(r, &rl) < 0)
 			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
-		t->rlimits[r] = rl;
+		lim[r] = rl;
 	}
-	if (t->rlimits[RLIMIT_NOFILE].rlim_cur > 1024)
-		t->rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
+	if (lim[RLIMIT_NOFILE].rlim_cur > 1024)
+		lim[RLIMIT_NOFILE].rlim_cur = 1024;
 	for (int i = 0; i < n; i++) {
 		const struct sentry_rlimit *l = &rlimits[i];
 
 		if (l->resource < 0 || l->resource >= nres)
 			continue;
-		t->rlimits[l->resource].rlim_cur = l->soft;
-		t->rlimits[l->resource].rlim_max = l->hard;
+		lim[l->resource].rlim_cur = l->soft;
+		lim[l->resource].rlim_max = l->hard;
 	}
 }
 
@@ -109,6 +110,7 @@ void task_put(struct task *t)
 	}
 	pthread_cond_destroy(&t->wake_cond);
 	pthread_mutex_destroy(&t->wake_lock);
+	task_put(t->group_leader);
 	free(t);
 }
 

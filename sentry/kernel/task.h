@@ -37,6 +37,17 @@ struct creds {
 	unsigned securebits;
 };
 
+/*
+ * What a process's threads share besides refcounted objects, kept in its thread group's leader
+ * as the group's shared signals are (sentry/kernel/signal.h): reach it through task_process(t),
+ * never through a thread's own copy, which is unused. Linux keeps these in signal_struct.
+ */
+struct task_process {
+	int pgid, sid; /* guarded by kernel_lock */
+	/* Written under kernel_lock, rlim_cur atomically: task_rlimit reads it without. */
+	struct rlimit rlimits[16];
+};
+
 enum task_state {
 	TASK_RUNNING,
 	TASK_ZOMBIE, /* exited, waiting for its parent to reap it */
@@ -57,14 +68,14 @@ struct task {
 	struct task *parent;
 	struct task *children, *sibling; /* singly linked list of children */
 	int nr_threads; /* leader: threads of the group that have not exited */
-	/* A thread's leader (NULL: itself), where the group's shared signals wait; set before
-	 * the thread runs and changed only by execve once the thread is alone. */
+	/* A thread's leader (NULL: itself), where the group's shared signals and task_process
+	 * are; set before the thread runs and changed only by execve once the thread is alone. A
+	 * counted reference, so that a thread's struct never outlives its leader's. */
 	struct task *group_leader;
 	struct task *next_task, *prev_task; /* all tasks, for /proc and kill(-1) */
 	enum task_state state;
 	int exit_status; /* wait status as wait4 reports it */
 	int exit_signal; /* sent to the parent at exit: SIGCHLD, or as clone's CSIGNAL said */
-	int pgid, sid;
 	struct waitqueue child_exit; /* woken when a child changes state */
 	int refs;                    /* guarded by kernel_lock */
 
@@ -76,7 +87,7 @@ struct task {
 	struct fdtable *files;
 	struct fs_context *fs;
 	struct creds creds;
-	struct rlimit rlimits[16];
+	struct task_process process; /* meaningful in a leader only: task_process() */
 	/* Security state, inherited by fork and kept across execve. */
 	bool no_new_privs;			   /* PR_SET_NO_NEW_PRIVS; never cleared */
 	const struct seccomp_profile *seccomp; /* the container's profile, or NULL: unfiltered */
@@ -112,6 +123,18 @@ extern __thread struct task *current_task;
 static inline struct task *current(void)
 {
 	return current_task;
+}
+
+/* The process (thread group) t belongs to: its leader's task_process. */
+static inline struct task_process *task_process(struct task *t)
+{
+	return &task_shared_owner(t)->process;
+}
+
+/* The soft limit of t's process for resource (RLIMIT_*), without kernel_lock. */
+static inline rlim_t task_rlimit(struct task *t, int resource)
+{
+	return __atomic_load_n(&task_process(t)->rlimits[resource].rlim_cur, __ATOMIC_RELAXED);
 }
 
 struct sentry_rlimit; /* sentry/sentry.h */

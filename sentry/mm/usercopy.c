@@ -282,3 +282,25 @@ int usercopy_memfile_offset(struct task *t, uint64_t addr, uint64_t *off)
 	pthread_mutex_unlock(&t->mm->lock);
 	return err;
 }
+
+int usercopy_cmpxchg_u32(struct task *t, uint64_t addr, uint32_t old, uint32_t new, uint32_t *cur)
+{
+	struct vma *v;
+	int err = -EFAULT;
+
+	if (addr & 3)
+		return -EINVAL;
+	pthread_mutex_lock(&t->mm->lock);
+	v = find_vma(t->mm, addr);
+	if (v && (v->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE)) {
+		/* The sentry's view and the guest's mapping are the same memory-file page. */
+		uint32_t *word = vma_ptr(v, addr);
+
+		__atomic_compare_exchange_n(word, &old, new, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+		*cur = old;
+		err = 0;
+	}
+	pthread_mutex_unlock(&t->mm->lock);
+	return err;
+}

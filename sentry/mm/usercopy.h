@@ -30,6 +30,14 @@ int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* The memory-file offset backing a readable guest address: the key of a futex word. */
 int usercopy_memfile_offset(struct task *t, uint64_t addr, uint64_t *off);
 
+/*
+ * Atomically replaces the aligned 32-bit guest word at addr with new if it holds old, as a
+ * guest's own lock cmpxchg would (futex words other threads change under us). *cur is the
+ * value found: the swap happened iff *cur == old. 0, -EINVAL (unaligned) or -EFAULT (not
+ * readable and writable).
+ */
+int usercopy_cmpxchg_u32(struct task *t, uint64_t addr, uint32_t old, uint32_t new, uint32_t *cur);
+
 /* Zeroes n guest bytes. */
 int clear_user(struct task *t, uint64_t dst, size_t n);
 

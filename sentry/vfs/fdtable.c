@@ -87,7 +87,7 @@ unsigned long fd_limit(void)
 	struct task *t = current();
 	if (!t)
 		return 1024;
-	unsigned long lim = t->rlimits[RLIMIT_NOFILE].rlim_cur;
+	unsigned long lim = task_rlimit(t, RLIMIT_NOFILE);
 	return lim > FD_NR_OPEN ? FD_NR_OPEN : lim;
 }
 

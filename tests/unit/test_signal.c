@@ -130,8 +130,8 @@ static struct task *make_task(struct task *parent, uid_t uid)
 	t->syscall_nr = NO_SYSCALL;
 	pthread_mutex_lock(&kernel_lock);
 	t->tid = t->tgid = pid_alloc_locked(t);
-	t->pgid = parent ? parent->pgid : t->tid;
-	t->sid = parent ? parent->sid : t->tid;
+	t->process.pgid = parent ? parent->process.pgid : t->tid;
+	t->process.sid = parent ? parent->process.sid : t->tid;
 	t->next_task = kernel_tasks;
 	kernel_tasks = t;
 	pthread_mutex_unlock(&kernel_lock);
@@ -624,7 +624,7 @@ START_TEST(default_core_status_follows_rlimit)
 {
 	struct task *t = make_task(NULL, 0);
 
-	t->rlimits[RLIMIT_CORE].rlim_cur = 0;
+	t->process.rlimits[RLIMIT_CORE].rlim_cur = 0;
 	task_set_blocked(t, GSIG_BIT(SIGQUIT));
 	task_send_signal(t, SIGQUIT, NULL);
 	task_set_blocked(t, 0);
@@ -633,7 +633,7 @@ START_TEST(default_core_status_follows_rlimit)
 	ck_assert_int_eq(exit_status, SIGQUIT);
 
 	t = make_task(NULL, 0);
-	t->rlimits[RLIMIT_CORE].rlim_cur = RLIM_INFINITY;
+	t->process.rlimits[RLIMIT_CORE].rlim_cur = RLIM_INFINITY;
 	task_send_signal(t, SIGABRT, NULL);
 	ck_assert_int_eq(t->sig.kill_status, 0); /* core signals take the slow path */
 	if (setjmp(exit_jmp) == 0)
@@ -863,7 +863,7 @@ START_TEST(stop_and_continue_reported_to_parent)
 
 	set_handler(parent, SIGCHLD, HANDLER, 0);
 	task_set_blocked(parent, GSIG_BIT(SIGCHLD));
-	c->pgid = 1000; /* its own group, in the parent's session: not orphaned */
+	c->process.pgid = 1000; /* its own group, in the parent's session: not orphaned */
 	task_send_signal(c, SIGSTOP, NULL);
 	ck_assert_int_eq(pthread_create(&th, NULL, handle_in_thread, c), 0);
 	ck_assert(wait_until(is_stopped, c));
@@ -905,7 +905,7 @@ START_TEST(fatal_signal_waits_for_sigcont)
 	struct task *parent = make_task(NULL, 0), *c = make_task(parent, 0);
 	pthread_t th;
 
-	c->pgid = 1000; /* its own group, in the parent's session: not orphaned */
+	c->process.pgid = 1000; /* its own group, in the parent's session: not orphaned */
 	task_send_signal(c, SIGTSTP, NULL);
 	ck_assert_int_eq(pthread_create(&th, NULL, handle_in_thread, c), 0);
 	ck_assert(wait_until(is_stopped, c));
@@ -924,7 +924,7 @@ START_TEST(only_sigkill_ends_a_stop)
 
 	/* SA_NOCLDSTOP: no SIGCHLD for the stop, but wait4 still sees it. */
 	set_handler(parent, SIGCHLD, HANDLER, SA_NOCLDSTOP);
-	c->pgid = 1000;
+	c->process.pgid = 1000;
 	task_send_signal(c, SIGSTOP, NULL);
 	ck_assert_int_eq(pthread_create(&th, NULL, handle_in_thread, c), 0);
 	ck_assert(wait_until(is_stopped, c));
@@ -949,8 +949,8 @@ START_TEST(orphaned_pgrp_ignores_tstp)
 
 	/* Group 1000's only member has its parent in another session: nobody can continue
 	 * it. */
-	c->pgid = 1000;
-	parent->sid = 5000;
+	c->process.pgid = 1000;
+	parent->process.sid = 5000;
 	task_send_signal(c, SIGTSTP, NULL);
 	task_handle_signals(c, NULL, false);
 	ck_assert(!is_stopped(c));
@@ -993,11 +993,11 @@ START_TEST(kill_targets_and_permissions)
 
 	/* Process groups: 0 is the caller's, -pgid another. */
 	task_dequeue_signal(b, ~0ULL, &info);
-	a->pgid = b->pgid = 4242;
+	a->process.pgid = b->process.pgid = 4242;
 	ck_assert_int_eq(task_kill(a, 0, SIGUSR1, &info), 0);
 	ck_assert(pending(a, SIGUSR1) && pending(b, SIGUSR1));
 	ck_assert_int_eq(task_kill(a, -4243, SIGUSR1, &info), -ESRCH);
-	other->pgid = 4243;
+	other->process.pgid = 4243;
 	ck_assert_int_eq(task_kill(a, -4243, SIGUSR1, &info), -EPERM);
 	ck_assert_int_eq(task_kill(a, INT32_MIN, SIGUSR1, &info), -ESRCH);
 

@@ -52,8 +52,8 @@ static struct task *new_task(uid_t uid)
 	t->creds.uid = t->creds.euid = t->creds.suid = t->creds.fsuid = uid;
 	t->creds.gid = t->creds.egid = t->creds.sgid = t->creds.fsgid = uid;
 	creds_init_caps(&t->creds); /* root's capabilities for uid 0 */
-	t->rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
-	t->rlimits[RLIMIT_NOFILE].rlim_max = 1024;
+	t->process.rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
+	t->process.rlimits[RLIMIT_NOFILE].rlim_max = 1024;
 	t->files = fdtable_new();
 	t->tid = t->tgid = 1;
 	/* Handlers, so that the signals the tests send are queued rather than fatal (a bare
@@ -754,7 +754,7 @@ START_TEST(test_fdtable)
 	ck_assert_int_eq(fdtable_next_fd(fdt, 1), -1);
 
 	/* RLIMIT_NOFILE */
-	T->rlimits[RLIMIT_NOFILE].rlim_cur = 4;
+	T->process.rlimits[RLIMIT_NOFILE].rlim_cur = 4;
 	ck_assert_int_eq(fd_install(fdt, f, false), 1);
 	ck_assert_int_eq(fd_install(fdt, f, false), 2);
 	ck_assert_int_eq(fd_install(fdt, f, false), 3);

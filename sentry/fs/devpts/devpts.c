@@ -336,7 +336,7 @@ static void signal_pgrp(int pgid, int sig)
 		return;
 	pthread_mutex_lock(&kernel_lock);
 	for (struct task *p = kernel_tasks; p; p = p->next_task)
-		if (p->tid == p->tgid && p->state == TASK_RUNNING && p->pgid == pgid)
+		if (p->tid == p->tgid && p->state == TASK_RUNNING && task_process(p)->pgid == pgid)
 			task_group_send_signal_locked(p, sig, &info);
 	pthread_mutex_unlock(&kernel_lock);
 }
@@ -349,7 +349,7 @@ static void signal_session_leader(int sid)
 		return;
 	pthread_mutex_lock(&kernel_lock);
 	struct task *p = pid_lookup_locked(sid);
-	if (p && p->tid == p->tgid && p->state == TASK_RUNNING && p->sid == sid) {
+	if (p && p->tid == p->tgid && p->state == TASK_RUNNING && task_process(p)->sid == sid) {
 		info.signo = SIGHUP;
 		task_group_send_signal_locked(p, SIGHUP, &info);
 		info.signo = SIGCONT;
@@ -371,18 +371,17 @@ static int pty_job_control(struct pty *p, struct task *t, int sig)
 	pthread_mutex_lock(&p->lock);
 	int session = p->session, fg = p->fg_pgrp;
 	pthread_mutex_unlock(&p->lock);
-	int r = 0;
-	if (session == t->sid && fg > 0 && fg != t->pgid) {
+	int r = 0, pgid = task_process(t)->pgid;
+	if (session == task_process(t)->sid && fg > 0 && fg != pgid) {
 		bool ignored = t->sighand->actions[sig - 1].handler == GUEST_SIG_IGN_HANDLER;
 		bool blocked = t->sig.blocked & GSIG_BIT(sig);
 		if (sig == SIGTTOU && (ignored || blocked))
 			r = 0;
-		else if (ignored || blocked || task_pgrp_orphaned_locked(t->pgid))
+		else if (ignored || blocked || task_pgrp_orphaned_locked(pgid))
 			r = -EIO;
 		else
 			r = -ERESTARTSYS;
 	}
-	int pgid = t->pgid;
 	pthread_mutex_unlock(&kernel_lock);
 	if (r == -ERESTARTSYS)
 		signal_pgrp(pgid, sig);
@@ -914,8 +913,8 @@ static struct pty *session_pty(int sid, struct pty *except)
 static void task_ids(struct task *t, int *sid, int *pgid, int *tgid)
 {
 	pthread_mutex_lock(&kernel_lock);
-	*sid = t->sid;
-	*pgid = t->pgid;
+	*sid = task_process(t)->sid;
+	*pgid = task_process(t)->pgid;
 	*tgid = t->tgid;
 	pthread_mutex_unlock(&kernel_lock);
 }
@@ -1010,9 +1009,9 @@ static long pty_tiocspgrp(struct pty *p, struct task *t, uint64_t arg)
 	pthread_mutex_lock(&kernel_lock);
 	r = -ESRCH;
 	for (struct task *q = kernel_tasks; q; q = q->next_task) {
-		if (q->state == TASK_DEAD || q->pgid != pg)
+		if (q->state == TASK_DEAD || task_process(q)->pgid != pg)
 			continue;
-		r = q->sid == t->sid ? 0 : -EPERM;
+		r = task_process(q)->sid == task_process(t)->sid ? 0 : -EPERM;
 		break;
 	}
 	pthread_mutex_unlock(&kernel_lock);
@@ -1294,7 +1293,7 @@ int devpts_set_ctty_locked(struct file *f, struct task *t)
 {
 	if (f->ops != &replica_fops)
 		return -ENOTTY;
-	set_ctty(f->priv, t->sid, t->pgid);
+	set_ctty(f->priv, task_process(t)->sid, task_process(t)->pgid);
 	return 0;
 }
 

@@ -340,7 +340,7 @@ static long host_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_
 		pthread_mutex_unlock(&h->vfs.lock);
 		if (!pg) {
 			pthread_mutex_lock(&kernel_lock);
-			pg = t->pgid;
+			pg = task_process(t)->pgid;
 			pthread_mutex_unlock(&kernel_lock);
 		}
 		return copy_out(t, arg, &pg, sizeof(pg));
@@ -358,7 +358,7 @@ static long host_ioctl(struct file *f, struct task *t, unsigned int cmd, uint64_
 	}
 	case TIOCGSID: {
 		pthread_mutex_lock(&kernel_lock);
-		int sid = t->sid;
+		int sid = task_process(t)->sid;
 		pthread_mutex_unlock(&kernel_lock);
 		return copy_out(t, arg, &sid, sizeof(sid));
 	}

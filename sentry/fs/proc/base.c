@@ -218,8 +218,8 @@ static int task_view(struct proc_inode *pi, struct proc_task_view *v)
 	v->pid = t->tid;
 	v->tgid = t->tgid;
 	v->ppid = t->parent ? t->parent->tgid : 0;
-	v->pgid = t->pgid;
-	v->sid = t->sid;
+	v->pgid = task_process(t)->pgid;
+	v->sid = task_process(t)->sid;
 	v->tpgid = -1; /* no controlling terminal */
 	memcpy(v->comm, t->comm, sizeof(v->comm) - 1);
 	v->state = task_state_locked(t);
@@ -246,7 +246,7 @@ static int task_view(struct proc_inode *pi, struct proc_task_view *v)
 	v->sig_shared_pending = task_shared_owner(t)->sig.shared_pending;
 	v->sig_blocked = t->sig.blocked;
 	v->sigq_queued = t->sig.queued;
-	v->sigq_limit = t->rlimits[RLIMIT_SIGPENDING].rlim_cur;
+	v->sigq_limit = task_process(t)->rlimits[RLIMIT_SIGPENDING].rlim_cur;
 	/* sighand writers hold kernel_lock too, so it is enough to read the actions. */
 	if (t->sighand) {
 		for (int sig = 1; sig <= GUEST_NSIG; sig++) {
@@ -271,7 +271,7 @@ static int task_view(struct proc_inode *pi, struct proc_task_view *v)
 	v->cap_amb = c->cap_ambient;
 	v->no_new_privs = t->no_new_privs;
 	v->seccomp = t->seccomp ? 2 : 0; /* SECCOMP_MODE_FILTER */
-	v->rsslim = t->rlimits[RLIMIT_RSS].rlim_cur;
+	v->rsslim = task_process(t)->rlimits[RLIMIT_RSS].rlim_cur;
 
 	struct mm *mm = t->mm;
 	if (mm)
@@ -374,7 +374,7 @@ static int show_limits(struct proc_inode *pi, struct proc_buf *b)
 		return -ESRCH;
 	struct rlimit rl[PROC_NLIMITS];
 	pthread_mutex_lock(&kernel_lock);
-	memcpy(rl, t->rlimits, sizeof(rl));
+	memcpy(rl, task_process(t)->rlimits, sizeof(rl));
 	pthread_mutex_unlock(&kernel_lock);
 	task_put(t);
 	proc_fmt_limits(b, rl);
