@@ -391,3 +391,22 @@ void gofer_close(struct gofer_client *c, gofer_fid fid)
 
 	call(c, &req, &rep, NULL, 0, NULL);
 }
+
+void gofer_stat_from_host(const struct stat *sb, struct gofer_stat *st)
+{
+	*st = (struct gofer_stat){
+		.dev = sb->st_dev,
+		.ino = sb->st_ino,
+		.nlink = sb->st_nlink,
+		.rdev = sb->st_rdev,
+		.mode = sb->st_mode,
+		.uid = sb->st_uid,
+		.gid = sb->st_gid,
+		.blksize = (uint32_t)sb->st_blksize,
+		.size = sb->st_size,
+		.blocks = sb->st_blocks,
+		.atime = sb->st_atim,
+		.mtime = sb->st_mtim,
+		.ctime = sb->st_ctim,
+	};
+}

@@ -22,6 +22,11 @@ struct gofer_stat {
 	struct timespec atime, mtime, ctime;
 };
 
+struct stat;
+/* A host stat as the protocol carries it (the gofer's replies; the sentry's fstat of a
+ * donated fd). */
+void gofer_stat_from_host(const struct stat *sb, struct gofer_stat *st);
+
 struct gofer_dirent {
 	uint64_t ino;
 	uint64_t off; /* cookie to continue after this entry */

@@ -149,32 +149,13 @@ static int reopen(struct server *s, int fd, int flags)
 	return r < 0 ? -errno : r;
 }
 
-static void stat_from_host(const struct stat *sb, struct gofer_stat *st)
-{
-	*st = (struct gofer_stat){
-		.dev = sb->st_dev,
-		.ino = sb->st_ino,
-		.nlink = sb->st_nlink,
-		.rdev = sb->st_rdev,
-		.mode = sb->st_mode,
-		.uid = sb->st_uid,
-		.gid = sb->st_gid,
-		.blksize = (uint32_t)sb->st_blksize,
-		.size = sb->st_size,
-		.blocks = sb->st_blocks,
-		.atime = sb->st_atim,
-		.mtime = sb->st_mtim,
-		.ctime = sb->st_ctim,
-	};
-}
-
 static int stat_fd(int fd, struct gofer_stat *st)
 {
 	struct stat sb;
 
 	if (fstatat(fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	stat_from_host(&sb, st);
+	gofer_stat_from_host(&sb, st);
 	return 0;
 }
 

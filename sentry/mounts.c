@@ -167,7 +167,7 @@ static int new_fs(struct gofer_client *gofer, const struct sentry_mount *m, unsi
 
 	switch (m->type) {
 	case SENTRY_MOUNT_BIND:
-		return goferfs_new(gofer, m->export_index, "none", out);
+		return goferfs_new(gofer, m->export_index, "none", true, out);
 	case SENTRY_MOUNT_PROC:
 		return procfs_new(out);
 	case SENTRY_MOUNT_TMPFS:

@@ -26,7 +26,9 @@
 
 struct filecache_entry {
 	uint64_t dev, ino;
-	int64_t size, mtime_sec, mtime_nsec;
+	/* Which version of the file: a bind-mounted file may change on the host (ctime
+	 * catches an mtime set back by touch -d or cp -p). */
+	int64_t size, mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
 	struct mobj *m; /* a reference */
 	uint64_t last_use;
 	struct filecache_entry *next;
@@ -41,7 +43,8 @@ static uint64_t total, clock_ticks;
 static bool same_file(const struct filecache_entry *e, const struct kstat *st)
 {
 	return e->dev == st->dev && e->ino == st->ino && e->size == (int64_t)st->size &&
-	       e->mtime_sec == st->mtime.tv_sec && e->mtime_nsec == st->mtime.tv_nsec;
+	       e->mtime_sec == st->mtime.tv_sec && e->mtime_nsec == st->mtime.tv_nsec &&
+	       e->ctime_sec == st->ctime.tv_sec && e->ctime_nsec == st->ctime.tv_nsec;
 }
 
 /* Drops least recently used entries until len more bytes fit; filecache_lock held. */
@@ -113,6 +116,8 @@ struct mobj *filecache_get(struct file *f, const struct kstat *st)
 	e->size = st->size;
 	e->mtime_sec = st->mtime.tv_sec;
 	e->mtime_nsec = st->mtime.tv_nsec;
+	e->ctime_sec = st->ctime.tv_sec;
+	e->ctime_nsec = st->ctime.tv_nsec;
 	e->last_use = ++clock_ticks;
 	make_room(e->m->len - FILECACHE_TAIL);
 	e->next = entries;

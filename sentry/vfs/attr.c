@@ -7,6 +7,7 @@
 
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/internal.h"
 
 #ifndef AT_STATX_SYNC_TYPE
@@ -22,6 +23,16 @@ int vfs_stat(struct task *t, int dirfd, const char *path, int flags, struct ksta
 		lf |= LOOKUP_FOLLOW;
 	if (flags & AT_EMPTY_PATH)
 		lf |= LOOKUP_EMPTY;
+	/* fstat as glibc makes it, newfstatat(fd, "", AT_EMPTY_PATH): through the open file,
+	 * as Linux's vfs_fstatat (a bind-mounted file asks its host fd). */
+	if ((flags & AT_EMPTY_PATH) && !path[0] && dirfd != AT_FDCWD && t && t->files) {
+		struct file *f = fd_get(t->files, dirfd);
+		if (!f)
+			return -EBADF;
+		int r = file_stat(f, st);
+		file_put(f);
+		return r;
+	}
 	struct path p;
 	int r = vfs_lookup(t, dirfd, path, lf, &p);
 	if (r < 0)

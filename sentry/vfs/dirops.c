@@ -14,23 +14,49 @@
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/internal.h"
 
-int lookup_locked(struct dentry *dir, const char *name, struct dentry **out)
+int d_lookup_valid(struct dentry *dir, const char *name, struct dentry **out)
 {
 	struct dentry *d = d_lookup(dir, name, strlen(name));
-	if (d) {
-		*out = d;
+	if (!d)
 		return 0;
+	const struct super_ops *ops = d->sb->ops;
+	int r = ops && ops->revalidate ? ops->revalidate(dir, name, d) : 0;
+	if (r == -ENOENT || r == -ESTALE) {
+		/* A mountpoint stays: its mount must not be hidden behind a fresh dentry. */
+		pthread_mutex_lock(&mount_lock);
+		bool mounted = d->mounted > 0;
+		pthread_mutex_unlock(&mount_lock);
+		if (mounted) {
+			r = 0;
+		} else {
+			d_drop(d, true);
+			dentry_put(d);
+			return r == -ESTALE ? 0 : r;
+		}
 	}
+	if (r < 0) {
+		dentry_put(d);
+		return r;
+	}
+	*out = d;
+	return 1;
+}
+
+int lookup_locked(struct dentry *dir, const char *name, struct dentry **out)
+{
+	int r = d_lookup_valid(dir, name, out);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	struct inode *di = dir->inode;
 	if (!di->ops || !di->ops->lookup)
 		return -ENOENT;
 	if (__atomic_load_n(&di->flags, __ATOMIC_RELAXED) & INODE_DEAD)
 		return -ENOENT;
 	struct inode *inode;
-	int r = di->ops->lookup(dir, name, &inode);
+	r = di->ops->lookup(dir, name, &inode);
 	if (r < 0)
 		return r;
-	d = d_add(dir, name, inode);
+	struct dentry *d = d_add(dir, name, inode);
 	if (!d)
 		return -ENOMEM;
 	*out = d;

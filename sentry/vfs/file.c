@@ -622,6 +622,8 @@ int vfs_ftruncate(struct task *t, struct file *f, int64_t size)
 
 int file_stat(struct file *f, struct kstat *st)
 {
+	if (f->ops && f->ops->getattr)
+		return f->ops->getattr(f, st);
 	return vfs_dentry_getattr(f->path.dentry, st);
 }
 

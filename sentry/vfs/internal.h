@@ -57,6 +57,10 @@ int walk_from(struct task *t, const struct path *root, const struct path *start,
 /* vfs_lookup with the permission checks made under c (access() uses the real ids). */
 int vfs_lookup_as(struct task *t, const struct creds *c, int dirfd, const char *path,
 		  unsigned int flags, struct path *out);
+/* The cached dentry of name in dir, revalidated when its filesystem asks for it
+ * (super_ops.revalidate): 1 with a reference in *out; 0 when nothing valid is cached (a
+ * stale dentry is dropped, so lookup runs); or a negative errno (-ENOENT: the name is gone). */
+int d_lookup_valid(struct dentry *dir, const char *name, struct dentry **out);
 /* One component in dir, whose dir_lock the caller holds (either way). */
 int lookup_locked(struct dentry *dir, const char *name, struct dentry **out);
 /* Creates np's final component (umask and owner applied) with t's permission checks. */

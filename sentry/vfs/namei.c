@@ -21,17 +21,15 @@ struct fs_context *task_fs(struct task *t)
 
 int vfs_lookup_one(struct dentry *dir, const char *name, struct dentry **out)
 {
-	struct dentry *d = d_lookup(dir, name, strlen(name));
-	if (d) {
-		*out = d;
-		return 0;
-	}
+	int r = d_lookup_valid(dir, name, out);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	struct inode *di = dir->inode;
 	if (!S_ISDIR(di->mode))
 		return -ENOTDIR;
 	/* Two shared holders may race to fill the same name: d_add keeps the first. */
 	dir_lock_shared(di);
-	int r = lookup_locked(dir, name, out);
+	r = lookup_locked(dir, name, out);
 	dir_unlock(di);
 	return r;
 }

@@ -24,7 +24,7 @@ int vfs_setup_root(struct gofer_client *gofer, bool readonly, struct fs_context 
 {
 	dev_register_devices();
 	struct superblock *lower;
-	int r = goferfs_new(gofer, 0, "rootfs", &lower);
+	int r = goferfs_new(gofer, 0, "rootfs", false, &lower);
 	if (r < 0)
 		return r;
 	struct superblock *upper = tmpfs_new("none", 0755);

@@ -98,6 +98,15 @@ struct super_ops {
 	int (*statfs)(struct superblock *sb, struct statfs *st);
 	/* Frees sb->priv (last reference gone, root dentry already released). */
 	void (*put_super)(struct superblock *sb);
+	/*
+	 * For filesystems whose names can change behind the sentry's back (a bind mount the
+	 * host shares): called when the walk finds d cached as name in dir, before using it.
+	 * 0: name still leads to d's inode (the fs may refresh its attributes); -ESTALE: it now
+	 * leads to another file; -ENOENT: it is gone. The VFS drops d on either and, for
+	 * -ESTALE, calls lookup again; other errors fail the walk. NULL: cached dentries are
+	 * always right (everything changes through the sentry).
+	 */
+	int (*revalidate)(struct dentry *dir, const char *name, struct dentry *d);
 };
 
 /*
@@ -487,6 +496,9 @@ struct file_ops {
 	int (*mmap)(struct file *f, uint64_t off, size_t len, struct mobj **m, uint64_t *m_off);
 	int (*fsync)(struct file *f, bool datasync);
 	int (*fallocate)(struct file *f, int mode, int64_t off, int64_t len);
+	/* fstat: attributes through the open file (a host fd it holds); NULL: the inode's
+	 * getattr. */
+	int (*getattr)(struct file *f, struct kstat *st);
 	/* F_SETFL changed O_NONBLOCK or O_APPEND (host files mirror it). */
 	void (*setfl)(struct file *f, unsigned int flags);
 	void (*release)(struct file *f);

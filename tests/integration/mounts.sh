@@ -172,6 +172,56 @@ add_mount "$(mount_json /rel bind relsrc bind)"
 run_expect mounts/bind_relative_source 0 relative
 rm -rf "$BUNDLE/relsrc"
 
+# The host changes a bind-mounted directory while the container runs, after the guest has
+# looked at (and so cached) its files: what the guest sees next follows the host, as through
+# runc's bind mount. The guest holds two fds on "grow" opened before; it signals with a file
+# and polls for the host's (30 s at most on each side: a failure fails, never hangs).
+bind_host_changes() {
+	local name=mounts/bind_host_changes live=$HOST/live pid st left i want
+	t_selected $name || return 0
+	rm -rf "$live"
+	mkdir -p "$live"
+	echo one >"$live/grow"
+	echo doomed >"$live/doomed"
+	echo old >"$live/replaced"
+	chmod 644 "$live/grow"
+	write_config sh -c 'exec 3</live/grow 4</live/grow
+stat -c "%s %a %h" /live/grow; cat /live/grow /live/doomed /live/replaced; echo $(ls /live); tail -c 4 <&3
+touch /live/guest-ready
+i=0; while [ ! -e /live/host-done ]; do i=$((i+1)); [ $i -le 300 ] || { echo host-never-done; exit 1; }; sleep 0.1; done
+stat -c "%s %a %h %Y" /live/grow; cat /live/grow; tail -c 4 <&3; cat <&4
+cat /live/created /live/replaced; cat /live/doomed 2>/dev/null || echo doomed-gone; echo $(ls /live)'
+	add_mount "$(mount_json /live bind "$live" rbind rw)"
+	host_snapshot >"$T_TMP/snap"
+	oci run --bundle "$BUNDLE" "${C}bind-host-changes" </dev/null >"$T_TMP/out" 2>"$T_TMP/err" &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		[[ -e $live/guest-ready ]] && break
+		sleep 0.1
+	done
+	echo two >>"$live/grow"
+	chmod 600 "$live/grow"
+	ln "$live/grow" "$live/grow-link"
+	touch -m -d @1000000000 "$live/grow"
+	echo new >"$live/created"
+	rm "$live/doomed"
+	echo fresh >"$live/replaced.tmp"
+	mv "$live/replaced.tmp" "$live/replaced"
+	touch "$live/host-done"
+	wait $pid
+	st=$?
+	left=$(leftovers "$T_TMP/snap")
+	want="4 644 1"$'\n'"one"$'\n'"doomed"$'\n'"old"$'\n'"doomed grow replaced"$'\n'"one"
+	want+=$'\n'"8 600 2 1000000000"$'\n'"one"$'\n'"two"$'\n'"two"$'\n'"one"$'\n'"two"
+	want+=$'\n'"new"$'\n'"fresh"$'\n'"doomed-gone"$'\n'"created grow grow-link guest-ready host-done replaced"
+	if [[ $st == 0 && $(cat "$T_TMP/out") == "$want" && -z $left ]]; then
+		t_pass $name
+	else
+		t_fail $name "exit $(t_status_word $st) (want 0), stdout:"$'\n'"$(t_head "$T_TMP/out")"$'\n'"want:"$'\n'"$want"$'\n'"stderr:"$'\n'"$(t_head "$T_TMP/err")${left:+$'\n'new on the host: $left}"
+	fi
+}
+bind_host_changes
+
 # ---- tmpfs, read-only root ----
 
 write_config sh -c 'echo t >/tmp/f && cat /tmp/f; stat -c "%a %u %g" /tmp'

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the VFS on in-memory trees: path walk and symlinks, mounts, permissions,
- * open/unlink/rename rules, getdents, the fd table, pipes, the overlay, the memory devices.
- * No guest: tasks are bare task_alloc()s whose fs and files are set up here.
+ * open/unlink/rename rules, getdents, the fd table, pipes, the overlay, the memory devices,
+ * goferfs over a forked gofer (a bind mount following the host's changes). No guest: tasks are
+ * bare task_alloc()s whose fs and files are set up here.
  */
 #include <check.h>
 #include <dirent.h>
@@ -18,11 +19,15 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "gofer/client.h"
+#include "gofer/gofer.h"
 #include "lib/util.h"
+#include "sentry/fs/gofer/goferfs.h"
 #include "sentry/fs/anon/anon.h"
 #include "sentry/fs/dev/dev.h"
 #include "sentry/fs/host/host.h"
@@ -1384,6 +1389,162 @@ START_TEST(test_epoll)
 }
 END_TEST
 
+/* ---- goferfs: the host changes what a bind mount shows ---- */
+
+static char host_dir[] = "/tmp/cvisor-vfs-XXXXXX";
+
+/* host_dir/rel, for the host's own changes. */
+static const char *host_path(const char *rel)
+{
+	static char p[2][256];
+	static int i;
+	i ^= 1;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", host_dir, rel);
+	return p[i];
+}
+
+static void host_write(const char *rel, const char *content, const char *mode)
+{
+	FILE *fp = fopen(host_path(rel), mode);
+	ck_assert_ptr_nonnull(fp);
+	fputs(content, fp);
+	fclose(fp);
+}
+
+static void host_empty(void)
+{
+	const char *names[] = { "grow", "grow-link", "created", "doomed", "replaced", "tmp" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		unlink(host_path(names[i]));
+}
+
+/* The tcase's fixture, run in the parent, so a failed test leaves nothing behind either. */
+static void host_dir_make(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(host_dir));
+}
+
+static void host_dir_remove(void)
+{
+	host_empty();
+	rmdir(host_dir);
+}
+
+/* A tmpfs root with goferfs on /g over host_dir served by a forked gofer; shared as a bind
+ * mount's, or not as the rootfs's. */
+static void setup_gofer(bool shared)
+{
+	setup_tmpfs_root();
+	host_empty();
+	host_write("grow", "one\n", "w");
+	host_write("doomed", "doomed\n", "w");
+	host_write("replaced", "old\n", "w");
+	ck_assert_int_eq(chmod(host_path("grow"), 0644), 0);
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int root_fd = open(host_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(sv[0]);
+		_exit(root_fd >= 0 && gofer_serve(sv[1], root_fd) == 0 ? 0 : 1);
+	}
+	ck_assert_int_gt(pid, 0);
+	close(sv[1]);
+	struct gofer_client *c;
+	ck_assert_int_eq(gofer_client_new(sv[0], &c), 0);
+	struct superblock *sb;
+	ck_assert_int_eq(goferfs_new(c, 0, "test", shared, &sb), 0);
+	ck_assert_int_eq(vfs_mount_fs(T->fs, "/g", sb), 0);
+	sb_put(sb);
+}
+
+/* What the host does while the guest holds grow open and has its names cached. */
+static void host_changes(void)
+{
+	host_write("grow", "two\n", "a");
+	ck_assert_int_eq(chmod(host_path("grow"), 0600), 0);
+	ck_assert_int_eq(link(host_path("grow"), host_path("grow-link")), 0);
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { 1000000000, 0 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, host_path("grow"), times, 0), 0);
+	host_write("created", "new\n", "w");
+	ck_assert_int_eq(unlink(host_path("doomed")), 0);
+	host_write("tmp", "fresh\n", "w");
+	ck_assert_int_eq(rename(host_path("tmp"), host_path("replaced")), 0);
+}
+
+START_TEST(test_goferfs_shared_follows_host)
+{
+	setup_gofer(true);
+	char buf[64];
+	struct kstat st;
+	ck_assert_int_eq(vfs_stat(T, AT_FDCWD, "/g/grow", 0, &st), 0);
+	ck_assert_int_eq(st.size, 4);
+	ck_assert_int_eq(slurp("/g/doomed", buf, sizeof(buf)), 7);
+	ck_assert_int_eq(slurp("/g/replaced", buf, sizeof(buf)), 4);
+	struct file *f;
+	ck_assert_int_eq(vfs_open(T, AT_FDCWD, "/g/grow", O_RDONLY, 0, &f), 0);
+	int fd = fd_install(T->files, f, false);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(vfs_llseek(f, 0, SEEK_END), 4);
+
+	host_changes();
+
+	/* Each way to the size after its own append (each refreshes the cached one): lseek from
+	 * the end, the raw fstat, fstat as glibc makes it, stat by path. */
+	ck_assert_int_eq(vfs_llseek(f, -4, SEEK_END), 4);
+	host_write("grow", "3\n", "a");
+	ck_assert_int_eq(file_stat(f, &st), 0);
+	ck_assert_int_eq(st.size, 10);
+	ck_assert_uint_eq(st.mode, S_IFREG | 0600);
+	host_write("grow", "4\n", "a");
+	ck_assert_int_eq(vfs_stat(T, fd, "", AT_EMPTY_PATH, &st), 0);
+	ck_assert_int_eq(st.size, 12);
+	ck_assert_uint_eq(st.nlink, 2);
+	host_write("grow", "5\n", "a");
+	struct timespec old_mtime[2] = { { 0, UTIME_OMIT }, { 1000000000, 0 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, host_path("grow"), old_mtime, 0), 0);
+	ck_assert_int_eq(vfs_stat(T, AT_FDCWD, "/g/grow", 0, &st), 0);
+	ck_assert_int_eq(st.size, 14);
+	ck_assert_uint_eq(st.mode, S_IFREG | 0600);
+	ck_assert_uint_eq(st.nlink, 2);
+	ck_assert_int_eq(st.mtime.tv_sec, 1000000000);
+	/* the open file reads to the host's end */
+	ck_assert_int_eq(file_pread(f, buf, sizeof(buf), 0), 14);
+	ck_assert_int_eq(memcmp(buf, "one\ntwo\n3\n4\n5\n", 14), 0);
+	/* names: new, gone, replaced */
+	ck_assert_int_eq(slurp("/g/created", buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "new\n");
+	ck_assert_int_eq(lookup_errno("/g/doomed", 0), -ENOENT);
+	ck_assert_int_eq(slurp("/g/replaced", buf, sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "fresh\n");
+	ck_assert(listed("/g", "created"));
+	ck_assert(listed("/g", "grow-link"));
+	ck_assert(!listed("/g", "doomed"));
+	/* the guest may now make the name the host removed */
+	ck_assert_int_eq(mkfile("/g/doomed", "again", 0644), 0);
+	ck_assert_int_eq(slurp("/g/doomed", buf, sizeof(buf)), 5);
+
+	fd_close(T->files, fd);
+	file_put(f);
+}
+END_TEST
+
+/* The rootfs's goferfs (changed only through the sentry) trusts what it cached. */
+START_TEST(test_goferfs_unshared_keeps_cache)
+{
+	setup_gofer(false);
+	char buf[64];
+	struct kstat st;
+	ck_assert_int_eq(vfs_stat(T, AT_FDCWD, "/g/grow", 0, &st), 0);
+	ck_assert_int_eq(st.size, 4);
+	ck_assert_int_eq(slurp("/g/doomed", buf, sizeof(buf)), 7);
+	host_changes();
+	ck_assert_int_eq(vfs_stat(T, AT_FDCWD, "/g/grow", 0, &st), 0);
+	ck_assert_int_eq(st.size, 4);
+	ck_assert_int_eq(lookup_errno("/g/doomed", 0), 0);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
 	Suite *s = suite_create("vfs");
@@ -1417,6 +1578,12 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, test_overlay_read_and_copy_up);
 	tcase_add_test(tc, test_overlay_whiteouts);
 	tcase_add_test(tc, test_overlay_rename);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("goferfs");
+	tcase_add_unchecked_fixture(tc, host_dir_make, host_dir_remove);
+	tcase_add_test(tc, test_goferfs_shared_follows_host);
+	tcase_add_test(tc, test_goferfs_unshared_keeps_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,8 +1,13 @@
 /*
  * goferfs: each inode is a gofer fid. Lookups walk one component through the gofer; opening a
  * regular file gets a host fd donated by the gofer, which reads and writes with preadv/pwritev
- * straight into the guest's buffers. Attributes are cached from the walk (the rootfs is only
- * changed through us, and a changed attribute is refetched).
+ * straight into the guest's buffers. Attributes are cached from the walk: the rootfs is only
+ * changed through us, and a changed attribute is refetched. A shared filesystem (a bind mount,
+ * which the host may change while the container runs) follows the host instead, as gVisor's
+ * shared file access and a bind mount under runc do: a cached dentry is walked again before
+ * use (one round trip: is the name still there, still the same file?), stat asks the gofer
+ * and fstat the donated fd, and lseek from the end takes the host's size; reads need nothing,
+ * preadv goes to the host's end of file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +31,7 @@
 
 struct gofer_sb {
 	struct gofer_client *c;
+	bool shared; /* the host may change the files: revalidate (fixed at creation) */
 	pthread_mutex_t dev_lock; /* guards the device table; a leaf */
 	/* Host devices seen, each shown as a sandbox device of its own so that (st_dev, st_ino)
 	 * stays unique when the export spans host filesystems. */
@@ -37,7 +43,8 @@ struct gofer_sb {
 struct gofer_inode {
 	struct inode vfs;
 	gofer_fid fid;
-	uint64_t dev; /* st_dev shown */
+	uint64_t host_dev; /* with vfs.ino, which host file the fid is (for revalidation) */
+	uint64_t dev;	   /* st_dev shown */
 	uint32_t blksize;
 	char *link; /* symlink target, fetched once; guarded by vfs.lock */
 };
@@ -118,6 +125,7 @@ static struct inode *gofer_new_inode(struct superblock *sb, gofer_fid fid,
 	inode_init(&gi->vfs, sb, mode, &gofer_inode_ops,
 		   S_ISDIR(mode) ? &gofer_dir_fops : &gofer_file_fops);
 	gi->fid = fid;
+	gi->host_dev = st->dev;
 	gi->dev = local_dev(sb, st->dev);
 	apply_stat(&gi->vfs, st);
 	return &gi->vfs;
@@ -149,6 +157,15 @@ static const struct super_ops gofer_sb_ops = {
 	.put_super = gofer_put_super,
 };
 
+static int gofer_revalidate(struct dentry *dir, const char *name, struct dentry *d);
+
+static const struct super_ops gofer_shared_sb_ops = {
+	.evict_inode = gofer_evict,
+	.statfs = gofer_statfs_op,
+	.put_super = gofer_put_super,
+	.revalidate = gofer_revalidate,
+};
+
 /* Refetches the attributes after a change. */
 static int refresh(struct inode *inode)
 {
@@ -159,19 +176,43 @@ static int refresh(struct inode *inode)
 	return r;
 }
 
+static bool is_shared(struct inode *inode)
+{
+	return GSB(inode->sb)->shared;
+}
+
+/* Refetches the attributes of an open file from its donated host fd (no round trip). */
+static int refresh_from_fd(struct inode *inode, int fd)
+{
+	struct stat hs;
+	if (fstat(fd, &hs) < 0)
+		return -errno;
+	struct gofer_stat st;
+	gofer_stat_from_host(&hs, &st);
+	apply_stat(inode, &st);
+	return 0;
+}
+
 /* ---- inode operations ---- */
+
+/* One name in dir through the gofer: a new fid and its attributes. */
+static int walk(struct inode *dir, const char *name, gofer_fid *fid, struct gofer_stat *st)
+{
+	int r = gofer_walk(client_of(dir), GI(dir)->fid, name, fid, st);
+	if (r == -EMFILE || r == -ENFILE) {
+		/* Each cached dentry holds a fid, an fd in the gofer: forget the unused ones (their
+		 * closes reach the gofer before the retried walk) and try again. */
+		dcache_shrink();
+		r = gofer_walk(client_of(dir), GI(dir)->fid, name, fid, st);
+	}
+	return r;
+}
 
 static int gofer_lookup(struct dentry *dir, const char *name, struct inode **out)
 {
 	gofer_fid fid;
 	struct gofer_stat st;
-	int r = gofer_walk(client_of(dir->inode), GI(dir->inode)->fid, name, &fid, &st);
-	if (r == -EMFILE || r == -ENFILE) {
-		/* Each cached dentry holds a fid, an fd in the gofer: forget the unused ones (their
-		 * closes reach the gofer before the retried walk) and try again. */
-		dcache_shrink();
-		r = gofer_walk(client_of(dir->inode), GI(dir->inode)->fid, name, &fid, &st);
-	}
+	int r = walk(dir->inode, name, &fid, &st);
 	if (r < 0)
 		return r;
 	*out = gofer_new_inode(dir->sb, fid, &st);
@@ -300,12 +341,43 @@ static ssize_t gofer_readlink_op(struct dentry *d, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
+/*
+ * Shared filesystems only: the name is walked again, and the new fid closed at once (the
+ * close needs no reply, so this is one round trip). The old fid keeps the file it was opened
+ * on alive on the host, so its inode number cannot be reused: a different (dev, ino) means
+ * the name was replaced.
+ */
+static int gofer_revalidate(struct dentry *dir, const char *name, struct dentry *d)
+{
+	gofer_fid fid;
+	struct gofer_stat st;
+	int r = walk(dir->inode, name, &fid, &st);
+	if (r < 0)
+		return r;
+	gofer_close(client_of(dir->inode), fid);
+	struct inode *inode = d->inode;
+	if (st.dev != GI(inode)->host_dev || st.ino != inode->ino ||
+	    (st.mode & S_IFMT) != (inode->mode & S_IFMT))
+		return -ESTALE;
+	apply_stat(inode, &st);
+	return 0;
+}
+
+static void fillattr(struct inode *inode, struct kstat *st)
+{
+	generic_fillattr(inode, st);
+	st->dev = GI(inode)->dev;
+	st->blksize = GI(inode)->blksize ? GI(inode)->blksize : PAGE_SIZE;
+}
+
 static int gofer_getattr(struct dentry *d, struct kstat *st)
 {
-	generic_fillattr(d->inode, st);
-	struct gofer_inode *gi = GI(d->inode);
-	st->dev = gi->dev;
-	st->blksize = gi->blksize ? gi->blksize : PAGE_SIZE;
+	if (is_shared(d->inode)) {
+		int r = refresh(d->inode);
+		if (r < 0)
+			return r;
+	}
+	fillattr(d->inode, st);
 	return 0;
 }
 
@@ -420,6 +492,30 @@ static int gofer_fsync(struct file *f, bool datasync)
 	return (datasync ? fdatasync(GF(f)->fd) : fsync(GF(f)->fd)) < 0 ? -errno : 0;
 }
 
+static int gofer_file_getattr(struct file *f, struct kstat *st)
+{
+	if (is_shared(f->inode) && GF(f) && GF(f)->fd >= 0) {
+		int r = refresh_from_fd(f->inode, GF(f)->fd);
+		if (r < 0)
+			return r;
+		fillattr(f->inode, st);
+		return 0;
+	}
+	return gofer_getattr(f->path.dentry, st);
+}
+
+/* From the end (or looking for data and holes), a shared file's size is the host's now. */
+static int64_t gofer_file_llseek(struct file *f, int64_t off, int whence)
+{
+	if (is_shared(f->inode) && GF(f)->fd >= 0 &&
+	    (whence == SEEK_END || whence == SEEK_DATA || whence == SEEK_HOLE)) {
+		int r = refresh_from_fd(f->inode, GF(f)->fd);
+		if (r < 0)
+			return r;
+	}
+	return generic_file_llseek(f, off, whence);
+}
+
 static int gofer_fallocate(struct file *f, int mode, int64_t off, int64_t len)
 {
 	if (fallocate(GF(f)->fd, mode, off, len) < 0)
@@ -439,6 +535,8 @@ static void gofer_release(struct file *f)
 static const struct file_ops gofer_file_fops = {
 	.read = gofer_read,
 	.write = gofer_write,
+	.llseek = gofer_file_llseek,
+	.getattr = gofer_file_getattr,
 	.fsync = gofer_fsync,
 	.fallocate = gofer_fallocate,
 	.release = gofer_release,
@@ -501,11 +599,12 @@ static int64_t gofer_dir_llseek(struct file *f, int64_t off, int whence)
 static const struct file_ops gofer_dir_fops = {
 	.iterate = gofer_iterate,
 	.llseek = gofer_dir_llseek,
+	.getattr = gofer_file_getattr,
 	.fsync = gofer_fsync,
 	.release = gofer_release,
 };
 
-int goferfs_new(struct gofer_client *c, uint32_t export_index, const char *source,
+int goferfs_new(struct gofer_client *c, uint32_t export_index, const char *source, bool shared,
 		struct superblock **out)
 {
 	gofer_fid root;
@@ -513,7 +612,8 @@ int goferfs_new(struct gofer_client *c, uint32_t export_index, const char *sourc
 	int r = gofer_attach(c, export_index, &root, &st);
 	if (r < 0)
 		return r;
-	struct superblock *sb = sb_new(&gofer_sb_ops, "9p", GOFERFS_MAGIC, source);
+	struct superblock *sb =
+		sb_new(shared ? &gofer_shared_sb_ops : &gofer_sb_ops, "9p", GOFERFS_MAGIC, source);
 	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
 	if (!gs) {
 		if (sb)
@@ -522,6 +622,7 @@ int goferfs_new(struct gofer_client *c, uint32_t export_index, const char *sourc
 		return -ENOMEM;
 	}
 	gs->c = c;
+	gs->shared = shared;
 	pthread_mutex_init(&gs->dev_lock, NULL);
 	sb->priv = gs;
 	struct inode *inode = gofer_new_inode(sb, root, &st);
