@@ -22,11 +22,16 @@ enum platform_event {
 	PLATFORM_DIED,        /* the stub is gone (killed from outside) */
 };
 
+/* What run() reports with PLATFORM_FAULT; with PLATFORM_SYSCALL only code, one of these. */
 struct platform_fault {
 	int signo;
 	int code;      /* si_code */
 	uint64_t addr; /* si_addr */
 };
+/* PLATFORM_SYSCALL's code: the syscall instruction trapped (a site the sentry may patch, when
+ * the platform has patch_code), or the call came through a patched site. */
+#define PLATFORM_SYSCALL_TRAPPED 0
+#define PLATFORM_SYSCALL_PATCHED 1
 
 struct platform_ops {
 	const char *name;
@@ -65,6 +70,15 @@ struct platform_ops {
 	void (*interrupt)(struct platform_ctx *ctx);
 	/* FP state of the thread: fetched into regs->fp (fp_valid), loaded from it when fp_dirty. */
 	int (*get_fpregs)(struct platform_ctx *ctx, struct arch_regs *regs);
+	/*
+	 * Patched syscalls (NULL where the platform has none; see sentry/arch/<arch>/patch.c):
+	 * the code a guest syscall site may be rewritten to reach, for the site whose syscall
+	 * returns to ret with number nr. Writes it into buf (len bytes at most) and returns its
+	 * length, 0 when it cannot. The code goes in a table of the guest's address space at
+	 * patch_table (patch_table_size bytes), which the sentry maps and fills.
+	 */
+	size_t (*patch_code)(uint64_t ret, uint32_t nr, uint8_t *buf, size_t len);
+	uint64_t patch_table, patch_table_size;
 	/* Host PID of the stub, for diagnostics. */
 	int (*host_pid)(struct platform_as *as);
 };

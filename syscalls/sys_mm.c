@@ -4,6 +4,7 @@
 
 #include "lib/util.h"
 #include "sentry/kernel/task.h"
+#include "sentry/arch/arch.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/usercopy.h"
 #include "sentry/vfs/fdtable.h"
@@ -47,24 +48,32 @@ SYSCALL_DEFINE(mmap)
 	} else {
 		off = 0;
 	}
+	if (flags & MAP_FIXED)
+		arch_patch_guard(t->mm, addr, len);
 	ret = mm_mmap(t->mm, addr, len, prot, flags, f, off);
 	if (f)
 		file_put(f);
 	return ret;
 }
 
+/* A guest change of the patch table's range puts the patched sites back first (patch.c). */
 SYSCALL_DEFINE(munmap)
 {
+	arch_patch_guard(t->mm, a[0], a[1]);
 	return mm_munmap(t->mm, a[0], a[1]);
 }
 
 SYSCALL_DEFINE(mprotect)
 {
+	arch_patch_guard(t->mm, a[0], a[1]);
 	return mm_mprotect(t->mm, a[0], a[1], (int)a[2]);
 }
 
 SYSCALL_DEFINE(mremap)
 {
+	arch_patch_guard(t->mm, a[0], a[1]);
+	if (a[3] & MREMAP_FIXED)
+		arch_patch_guard(t->mm, a[4], a[2]);
 	return mm_mremap(t->mm, a[0], a[1], a[2], (int)a[3], a[4]);
 }
 

@@ -2,6 +2,7 @@
 #include <asm/prctl.h>
 #include <errno.h>
 
+#include "sentry/arch/arch.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/usercopy.h"
 #include "syscalls/syscalls.h"
@@ -22,6 +23,9 @@ SYSCALL_DEFINE(arch_prctl)
 	case ARCH_SET_GS:
 		if (a[1] >= ARCH_TASK_SIZE)
 			return -EPERM;
+		/* The platform's while syscall sites are patched: they go back first. */
+		if (a[1])
+			arch_patch_off(t->mm);
 		t->regs.gp.gs_base = a[1];
 		return 0;
 	case ARCH_GET_GS:

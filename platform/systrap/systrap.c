@@ -512,6 +512,9 @@ static void ctx_reset(struct platform_ctx *ctx)
 	c->filter_len = fork_bpf.len;
 	memcpy(c->filter, fork_bpf.insn, fork_bpf.len * sizeof(fork_bpf.insn[0]));
 	ctx->uc = c->uc = systrap_arch_init_frame(&ctx->slot, guest_sigmask);
+	c->patch_sp = ctx->slot.addr + SYSTRAP_PATCH_SP_OFF;
+	c->patch_entry = ARCH_STUB_ADDR + (uint64_t)(systrap_stub_patched - systrap_stub_code);
+	systrap_arch_patch_frame(&ctx->slot);
 	ctx->interrupt_pending = 0;
 	ctx->running = 0;
 }
@@ -892,9 +895,10 @@ static enum platform_event systrap_run(struct platform_ctx *ctx, struct arch_reg
 	code = __atomic_load_n(&c->code, __ATOMIC_RELAXED);
 	ctx->uc = __atomic_load_n(&c->uc, __ATOMIC_RELAXED);
 	regs->fp_valid = false;
-	if (signo == SIGSYS && code == SI_SECCOMP) {
+	if (signo == SIGSYS && (code == SI_SECCOMP || code == SYSTRAP_CODE_PATCHED)) {
 		if (systrap_arch_get_regs(&ctx->slot, ctx->uc, true, regs) < 0)
 			return stub_died(ctx);
+		fault->code = code == SI_SECCOMP ? PLATFORM_SYSCALL_TRAPPED : PLATFORM_SYSCALL_PATCHED;
 		return PLATFORM_SYSCALL;
 	}
 	if (systrap_arch_get_regs(&ctx->slot, ctx->uc, false, regs) < 0)
@@ -956,4 +960,7 @@ const struct platform_ops platform_systrap = {
 	.interrupt = systrap_interrupt,
 	.get_fpregs = systrap_get_fpregs,
 	.host_pid = systrap_host_pid,
+	.patch_code = systrap_arch_patch_code,
+	.patch_table = ARCH_PATCH_TABLE,
+	.patch_table_size = ARCH_PATCH_TABLE_SIZE,
 };

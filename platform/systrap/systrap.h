@@ -36,6 +36,7 @@ void *systrap_slot_ptr(const struct systrap_slot *s, uint64_t addr, size_t len);
 /* The stub's code (<arch>_stub.S): copied to ARCH_STUB_ADDR; the entries are inside it. */
 extern const char systrap_stub_code[], systrap_stub_code_end[];
 extern const char systrap_stub_start[], systrap_stub_handler[], systrap_stub_restorer[];
+extern const char systrap_stub_patched[];
 
 /* A seccomp program under construction; jumps may name the three verdicts at its end. */
 #define SYSTRAP_BPF_MAX 64
@@ -62,8 +63,7 @@ void systrap_arch_relax(void);
 /* Appends, with the syscall number in the accumulator, the stub's per-arch syscalls (the thread
  * pointer's). */
 void systrap_arch_filter_allow(struct systrap_bpf *b);
-/* In the cloned child (raw syscalls only): the stub's handler for sig, every signal blocked in
- * it, on the alternate stack. */
+/* In the cloned child (raw syscalls only): the stub's handler for sig, on the alternate stack. */
 int systrap_arch_child_sigaction(int sig, uint64_t handler, uint64_t restorer);
 /* Lays out in the slot the frame the stub first enters the guest from; returns its ucontext's
  * address, as the handler would have it. */
@@ -80,5 +80,12 @@ int systrap_arch_set_regs(const struct systrap_slot *s, uint64_t uc, uint64_t si
 /* The frame's FP state into r->fp, and r->fp into the frame. */
 int systrap_arch_get_fp(const struct systrap_slot *s, uint64_t uc, struct arch_regs *r);
 int systrap_arch_set_fp(const struct systrap_slot *s, uint64_t uc, const struct arch_regs *r);
+/*
+ * Patched syscalls (SYSTRAP_CODE_PATCHED): the frame's fixed parts laid out in a new slot, with
+ * the context's xsave_mask, or false when this CPU's state does not fit (no patching then).
+ */
+bool systrap_arch_patch_frame(const struct systrap_slot *s);
+/* platform_ops.patch_code; the table's place is in <arch>_abi.h. */
+size_t systrap_arch_patch_code(uint64_t ret, uint32_t nr, uint8_t *buf, size_t len);
 
 #endif

@@ -63,6 +63,26 @@
 #define SYSTRAP_CTX_STUB_CPU (SYSTRAP_CTX_RSEQ + 4)
 #define SYSTRAP_CTX_FILTER 224
 #define SYSTRAP_CTX_FILTER_MAX 32
+#define SYSTRAP_CTX_APP_RSP 480
+#define SYSTRAP_CTX_PATCH_SP 488
+#define SYSTRAP_CTX_PATCH_ENTRY 496
+#define SYSTRAP_CTX_XSAVE_MASK 504
+
+/*
+ * Patched syscalls (sentry/arch/<arch>/patch.c): a guest syscall site rewritten to jump to
+ * per-site code the platform writes (systrap_arch_patch_code), which saves the guest's stack
+ * pointer in app_rsp, switches to patch_sp and jumps to patch_entry with the number and return
+ * address in registers, all through the thread pointer the stub keeps at its slot (x86-64: the
+ * GS base). The entry builds a frame like the kernel's SIGSYS frame at SYSTRAP_PATCH_UC_OFF of
+ * the slot, its XSAVE area at SYSTRAP_PATCH_FP_OFF (the kernel's sw bytes filled in by the
+ * sentry), and posts an event with this code instead of SIGSYS's SI_SECCOMP.
+ */
+#define SYSTRAP_CODE_PATCHED 0x5053
+/* Below the first frame (a thread's first resume may follow a patched call: a fork child's)
+ * and the kernel's frames, which go at the top of the stack. */
+#define SYSTRAP_PATCH_FP_OFF (SYSTRAP_SLOT_SIZE - 0x3000)
+#define SYSTRAP_PATCH_UC_OFF (SYSTRAP_PATCH_FP_OFF - 0x200)
+#define SYSTRAP_PATCH_SP_OFF (SYSTRAP_PATCH_UC_OFF - 0x80)
 
 /* ctx.flags: the stub reads and writes the thread pointers with instructions (x86 FSGSBASE)
  * rather than a syscall. */
@@ -101,6 +121,12 @@ struct systrap_ctx {
 	 * current, for the same purpose. */
 	uint32_t rseq[8] __attribute__((aligned(32)));
 	uint64_t filter[SYSTRAP_CTX_FILTER_MAX]; /* struct sock_filter */
+	/* Patched syscalls (see SYSTRAP_CODE_PATCHED): set by the per-site code, then by the
+	 * sentry. */
+	uint64_t app_rsp;
+	uint64_t patch_sp;
+	uint64_t patch_entry;
+	uint64_t xsave_mask; /* XSAVE's component bitmap (edx:eax) for the patch frame */
 };
 
 _Static_assert(offsetof(struct systrap_ctx, state) == SYSTRAP_CTX_STATE, "ctx layout");
@@ -122,6 +148,10 @@ _Static_assert(offsetof(struct systrap_ctx, rseq) == SYSTRAP_CTX_RSEQ, "ctx layo
 _Static_assert(offsetof(struct systrap_ctx, filter_len) == SYSTRAP_CTX_FILTER_LEN, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, tid) == SYSTRAP_CTX_TID, "ctx layout");
 _Static_assert(offsetof(struct systrap_ctx, filter) == SYSTRAP_CTX_FILTER, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, app_rsp) == SYSTRAP_CTX_APP_RSP, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, patch_sp) == SYSTRAP_CTX_PATCH_SP, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, patch_entry) == SYSTRAP_CTX_PATCH_ENTRY, "ctx layout");
+_Static_assert(offsetof(struct systrap_ctx, xsave_mask) == SYSTRAP_CTX_XSAVE_MASK, "ctx layout");
 _Static_assert(sizeof(struct systrap_ctx) <= SYSTRAP_CTX_SIZE, "ctx size");
 #endif
 

@@ -57,6 +57,7 @@ _Static_assert(sizeof(struct user_fpregs_struct) == ARCH_FXSAVE_SIZE, "FXSAVE ar
 /* Where the first frame goes: below the top of the slot's stack, where the kernel puts its. */
 #define INIT_UC_OFF (SYSTRAP_SLOT_SIZE - 1024)
 #define INIT_FP_OFF (SYSTRAP_SLOT_SIZE - 2048 - ARCH_XSTATE_MAX)
+_Static_assert(SYSTRAP_PATCH_FP_OFF + ARCH_XSTATE_MAX <= INIT_FP_OFF, "patch frame below it");
 
 /* The MXCSR bits this CPU accepts (FXSAVE's MXCSR_MASK), not a frame's copy of it. */
 static uint32_t mxcsr_mask = MXCSR_DEFAULT_MASK;
@@ -179,6 +180,9 @@ int systrap_arch_get_regs(const struct systrap_slot *s, uint64_t uc, bool syscal
 
 		g->fs_base = __atomic_load_n(&c->tls[0], __ATOMIC_RELAXED);
 		g->gs_base = __atomic_load_n(&c->tls[1], __ATOMIC_RELAXED);
+		/* The stub's own (see set_regs): the guest's is 0. */
+		if (g->gs_base == s->addr)
+			g->gs_base = 0;
 	}
 	return 0;
 }
@@ -224,7 +228,9 @@ int systrap_arch_set_regs(const struct systrap_slot *s, uint64_t uc, uint64_t si
 	sc->ss = USER_DS;
 	p->uc_sigmask = sigmask;
 	c->tls[0] = user_addr(g->fs_base);
-	c->tls[1] = user_addr(g->gs_base);
+	/* A guest that leaves its GS base at 0 (as Linux programs do: their thread pointer is FS)
+	 * runs with the slot's: patched syscalls find their context through it. */
+	c->tls[1] = g->gs_base ? user_addr(g->gs_base) : s->addr;
 	return 0;
 }
 
@@ -341,4 +347,108 @@ int systrap_arch_set_fp(const struct systrap_slot *s, uint64_t uc, const struct 
 	/* Reserved MXCSR bits would make the kernel refuse the frame (and kill the stub). */
 	fx->mxcsr &= mxcsr_mask;
 	return 0;
+}
+
+/* The XSAVE layout a patch frame uses, taken from CPUID at start: as the kernel's frames. */
+static struct fx_sw_bytes patch_sw;
+
+#define CPUID_1_ECX_XSAVE (1U << 26)
+#define CPUID_1_ECX_OSXSAVE (1U << 27)
+/* AMX tile state: allowed per process (XFD), never in the stub's frames. */
+#define XFEATURE_TILES (3ULL << 17)
+#define UC_FP_XSTATE 0x1
+
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/* The standard-format XSAVE size of the components in mask, from CPUID leaf 0xd. */
+static uint32_t xsave_layout(uint64_t *mask)
+{
+	uint32_t r[4], size = ARCH_XSAVE_HDR + XSAVE_HDR_SIZE;
+	uint32_t lo, hi;
+
+	cpuid(1, 0, r);
+	if (!(r[2] & CPUID_1_ECX_XSAVE) || !(r[2] & CPUID_1_ECX_OSXSAVE))
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	*mask = ((uint64_t)hi << 32 | lo) & ~XFEATURE_TILES;
+	for (int i = 2; i < 64; i++) {
+		if (!(*mask & (1ULL << i)))
+			continue;
+		cpuid(0xd, i, r);
+		size = MAX(size, r[1] + r[0]); /* offset + size */
+	}
+	return size;
+}
+
+bool systrap_arch_patch_frame(const struct systrap_slot *s)
+{
+	struct x86_ucontext *uc = (struct x86_ucontext *)(s->mem + SYSTRAP_PATCH_UC_OFF);
+	uint8_t *fp = s->mem + SYSTRAP_PATCH_FP_OFF;
+	struct systrap_ctx *c = systrap_slot_ctx(s);
+	const uint32_t magic2 = FP_XSTATE_MAGIC2;
+
+	if (!patch_sw.magic1) {
+		uint64_t mask = 0;
+		uint32_t size = xsave_layout(&mask);
+
+		if (!size || size + sizeof(magic2) > SYSTRAP_SLOT_SIZE - SYSTRAP_PATCH_FP_OFF ||
+		    size > ARCH_XSTATE_MAX)
+			return false;
+		patch_sw.xfeatures = mask;
+		patch_sw.xstate_size = size;
+		patch_sw.extended_size = size + sizeof(magic2);
+		__atomic_store_n(&patch_sw.magic1, FP_XSTATE_MAGIC1, __ATOMIC_RELEASE);
+	}
+	memset(uc, 0, sizeof(*uc));
+	uc->uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	uc->ss_sp = s->addr + SYSTRAP_CTX_SIZE;
+	uc->ss_size = SYSTRAP_STACK_SIZE;
+	uc->mc.cs = USER_CS;
+	uc->mc.ss = USER_DS;
+	uc->mc.fpstate = s->addr + SYSTRAP_PATCH_FP_OFF;
+	memset(fp, 0, patch_sw.xstate_size);
+	memcpy(fp + FX_SW_RESERVED, &patch_sw, sizeof(patch_sw));
+	memcpy(fp + patch_sw.xstate_size, &magic2, sizeof(magic2));
+	c->xsave_mask = patch_sw.xfeatures;
+	return true;
+}
+
+static size_t emit(uint8_t *buf, size_t n, const void *p, size_t len)
+{
+	memcpy(buf + n, p, len);
+	return n + len;
+}
+
+/*
+ * A patched site's code: the guest's rsp saved and the slot's patch stack taken (GS-relative:
+ * the GS base is the slot), then the return address in rcx and the number in eax, as the
+ * syscall instruction would have them, and on to the stub's entry.
+ */
+size_t systrap_arch_patch_code(uint64_t ret, uint32_t nr, uint8_t *buf, size_t len)
+{
+	static const uint8_t save_rsp[] = { 0x65, 0x48, 0x89, 0x24, 0x25 };  /* mov %rsp, %gs:d32 */
+	static const uint8_t load_rsp[] = { 0x65, 0x48, 0x8b, 0x24, 0x25 };  /* mov %gs:d32, %rsp */
+	static const uint8_t movabs_rcx[] = { 0x48, 0xb9 };		     /* movabs $i64, %rcx */
+	static const uint8_t mov_eax[] = { 0xb8 };			     /* mov $i32, %eax */
+	static const uint8_t jmp_gs[] = { 0x65, 0xff, 0x24, 0x25 };	     /* jmp *%gs:d32 */
+	const uint32_t app_rsp = SYSTRAP_CTX_APP_RSP, patch_sp = SYSTRAP_CTX_PATCH_SP;
+	const uint32_t entry = SYSTRAP_CTX_PATCH_ENTRY;
+	size_t n = 0;
+
+	if (len < 41 || !patch_sw.magic1)
+		return 0;
+	n = emit(buf, n, save_rsp, sizeof(save_rsp));
+	n = emit(buf, n, &app_rsp, 4);
+	n = emit(buf, n, load_rsp, sizeof(load_rsp));
+	n = emit(buf, n, &patch_sp, 4);
+	n = emit(buf, n, movabs_rcx, sizeof(movabs_rcx));
+	n = emit(buf, n, &ret, 8);
+	n = emit(buf, n, mov_eax, sizeof(mov_eax));
+	n = emit(buf, n, &nr, 4);
+	n = emit(buf, n, jmp_gs, sizeof(jmp_gs));
+	n = emit(buf, n, &entry, 4);
+	return n;
 }

@@ -4,6 +4,7 @@
  */
 #include <asm/unistd.h>
 
+#include "arch_regs.h"
 #include "platform/systrap/systrap_abi.h"
 
 #define ARCH_SET_GS 0x1001
@@ -21,6 +22,7 @@
 #define SIGBUS 7
 #define SIGFPE 8
 #define SIGSEGV 11
+#define SIGSYS 31
 
 /* The kernel's struct ucontext (x86-64): uc_mcontext (struct sigcontext) at 40, its general
  * registers r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags in that order, then
@@ -32,6 +34,7 @@
 #define UC_FPSTATE UC_GREG(23)
 /* The first word of the kernel's sw bytes in a frame's FXSAVE area, when it used XSAVE. */
 #define FX_SW_MAGIC1 464
+#define FX_SW_XFEATURES 472
 #define FP_XSTATE_MAGIC1 0x46505853
 #define USER_CS 0x33
 #define USER_DS 0x2b
@@ -45,6 +48,7 @@
 	.text
 	.globl systrap_stub_code, systrap_stub_code_end
 	.globl systrap_stub_start, systrap_stub_handler, systrap_stub_restorer
+	.globl systrap_stub_patched
 systrap_stub_code:
 
 /*
@@ -79,11 +83,17 @@ systrap_stub_handler:
 	sub %rcx, %rax
 	cmp $(systrap_stub_code_end - systrap_stub_code), %rax
 	jb nested
+	/* Or the per-site code of a patched syscall: as the stub's before its event. */
+	mov UC_RIP(%rdx), %rax
+	sub $ARCH_PATCH_TABLE, %rax
+	cmp $ARCH_PATCH_TABLE_SIZE, %rax
+	jb nested_early
 	mov %edi, CTX(SIGNO)
 	mov 8(%rsi), %eax /* si_code */
 	mov %eax, CTX(CODE)
 	mov 16(%rsi), %rax /* si_addr */
 	mov %rax, CTX(ADDR)
+handler_tls:
 	mov %rdx, CTX(UC)
 	/* With FSGSBASE the guest may change its thread pointers without a syscall: read them. */
 	testl $SYSTRAP_FLAG_TLS_INSNS, CTX(FLAGS)
@@ -127,6 +137,58 @@ nested:
 	mov $__NR_rt_sigreturn, %eax
 	syscall
 	jmp fail
+nested_early:
+	cmp $SIGSEGV, %edi
+	je fail
+	cmp $SIGBUS, %edi
+	je fail
+	cmp $SIGILL, %edi
+	je fail
+	jmp 1b
+
+/*
+ * A patched syscall: the per-site code has saved the guest's rsp in the context and switched
+ * to this thread's patch stack (rsp), with eax = the number and rcx = the return address, as a
+ * syscall instruction leaves rcx. r11 gets the flags (a syscall's too); every other register is
+ * the guest's. The frame built at SYSTRAP_PATCH_UC_OFF is the kernel's SIGSYS frame's layout,
+ * so that the sentry reads it and the stub resumes from it as from any other.
+ */
+systrap_stub_patched:
+	pushfq
+	mov %rsp, %r11
+	and $-SYSTRAP_SLOT_SIZE, %r11
+	add $SYSTRAP_PATCH_UC_OFF, %r11
+	mov %r8, UC_GREG(0)(%r11)
+	mov %r9, UC_GREG(1)(%r11)
+	mov %r10, UC_GREG(2)(%r11)
+	mov %r12, UC_GREG(4)(%r11)
+	mov %r13, UC_GREG(5)(%r11)
+	mov %r14, UC_GREG(6)(%r11)
+	mov %r15, UC_GREG(7)(%r11)
+	mov %rdi, UC_GREG(8)(%r11)
+	mov %rsi, UC_GREG(9)(%r11)
+	mov %rbp, UC_GREG(10)(%r11)
+	mov %rbx, UC_GREG(11)(%r11)
+	mov %rdx, UC_GREG(12)(%r11)
+	mov %rax, UC_GREG(13)(%r11)
+	mov %rcx, UC_GREG(14)(%r11)
+	mov %rcx, UC_RIP(%r11)
+	pop %rax
+	mov %rax, UC_EFLAGS(%r11)
+	mov %rax, UC_GREG(3)(%r11)
+	mov %r11, %r12
+	and $-SYSTRAP_SLOT_SIZE, %r12
+	mov CTX(APP_RSP), %rax
+	mov %rax, UC_RSP(%r11)
+	lea (SYSTRAP_PATCH_FP_OFF - SYSTRAP_PATCH_UC_OFF)(%r11), %rdi
+	mov CTX(XSAVE_MASK), %eax
+	mov CTX_AT(XSAVE_MASK, 4), %edx
+	xsave (%rdi)
+	mov %r11, %rdx
+	movl $SIGSYS, CTX(SIGNO)
+	movl $SYSTRAP_CODE_PATCHED, CTX(CODE)
+	movq $0, CTX(ADDR)
+	jmp handler_tls
 
 /* Hands the turn to the sentry, waking it if it sleeps. */
 post_event:
@@ -335,8 +397,11 @@ resume:
 	jnz sigreturn
 	cmpl $FP_XSTATE_MAGIC1, FX_SW_MAGIC1(%rdi)
 	jne sigreturn
-	mov $-1, %eax
-	mov $-1, %edx
+	/* The components the frame holds, as rt_sigreturn restores (the rest is in its initial
+	 * state since the signal: the stub's code uses none). A component outside them may not
+	 * even be allowed (x86's XFD). */
+	mov FX_SW_XFEATURES(%rdi), %eax
+	mov (FX_SW_XFEATURES + 4)(%rdi), %edx
 	xrstor (%rdi)
 	sub $IRET_FRAME, %rsp
 	mov (IRET_FRAME + UC_RIP)(%rsp), %rax

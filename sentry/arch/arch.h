@@ -32,6 +32,28 @@ void arch_fp_init(struct arch_regs *r);
 /* The FP/vector components this CPU saves (x86-64: XCR0). */
 uint64_t arch_xstate_features(void);
 
+/*
+ * Patched syscalls (sentry/arch/<arch>/patch.c), with a platform that has patch_code: a syscall
+ * site that trapped is rewritten to jump to the platform's per-site code, which hands the call
+ * to the sentry without a signal. The per-address-space state hangs off struct mm.
+ */
+struct mm;
+struct syscall_patches;
+/* After a syscall event that trapped: rewrites its site when it is program text of the
+ * arch's pattern. */
+void arch_patch_syscall(struct task *t);
+/* A SIGILL at ip: true when ip is where a patched site's syscall instruction was (a thread
+ * that was between its two instructions, or a restart), and t now restarts the site. */
+bool arch_patch_fault(struct task *t, uint64_t ip);
+/* Puts back every patched site of mm and patches no more: the guest takes the GS base, or
+ * changes the table's range. */
+void arch_patch_off(struct mm *mm);
+/* [addr, addr+len) is about to be mapped, unmapped or protected by the guest. */
+void arch_patch_guard(struct mm *mm, uint64_t addr, uint64_t len);
+/* fork's copy of the state, and its end; under mm->patch_lock. */
+struct syscall_patches *arch_patch_copy(const struct syscall_patches *p);
+void arch_patch_free(struct syscall_patches *p);
+
 /* Thread pointer (arch_prctl ARCH_SET_FS on x86-64, TPIDR_EL0 on arm64). */
 void arch_set_tls(struct arch_regs *r, uint64_t tls);
 /* The child's registers after fork/clone: return value 0, optional new stack. */

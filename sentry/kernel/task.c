@@ -182,6 +182,8 @@ static void task_loop(struct task *t)
 		case PLATFORM_SYSCALL: {
 			uint64_t nr = arch_syscall_nr(&t->regs);
 
+			if (platform->patch_code && fault.code == PLATFORM_SYSCALL_TRAPPED)
+				arch_patch_syscall(t);
 			for (int i = 0; i < 6; i++)
 				args[i] = arch_syscall_arg(&t->regs, i);
 			t->syscall_nr = nr;
@@ -199,6 +201,8 @@ static void task_loop(struct task *t)
 			info.code = fault.code;
 			info.fault.addr = fault.addr;
 			if (fault.signo == SIGSEGV && mm_handle_fault(t->mm, fault.addr, true) == 0)
+				break;
+			if (fault.signo == SIGILL && arch_patch_fault(t, arch_ip(&t->regs)))
 				break;
 			task_force_signal(t, fault.signo, &info);
 			task_handle_signals(t, NULL, false);

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "platform/platform.h"
+#include "sentry/arch/arch.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/filecache.h"
 #include "sentry/mm/memfile.h"
@@ -28,6 +29,7 @@ struct mm *mm_new(void)
 	if (!mm)
 		return NULL;
 	pthread_mutex_init(&mm->lock, NULL);
+	pthread_mutex_init(&mm->patch_lock, NULL);
 	mm->refs = 1;
 	mm->mmap_base = ARCH_MMAP_TOP;
 	return mm;
@@ -60,6 +62,8 @@ void mm_put(struct mm *mm)
 	}
 	if (mm->exe)
 		file_put(mm->exe);
+	arch_patch_free(mm->patches);
+	pthread_mutex_destroy(&mm->patch_lock);
 	pthread_mutex_destroy(&mm->lock);
 	free(mm);
 }
@@ -599,6 +603,13 @@ struct mm *mm_fork(struct mm *old)
 
 	if (!mm)
 		return NULL;
+	/* The child has the parent's patched sites in its copy of the memory, and their list. */
+	pthread_mutex_lock(&old->patch_lock);
+	if (old->patches && !(mm->patches = arch_patch_copy(old->patches))) {
+		pthread_mutex_unlock(&old->patch_lock);
+		mm_put(mm);
+		return NULL;
+	}
 	pthread_mutex_lock(&old->lock);
 	tail = &mm->vmas;
 	for (v = old->vmas; v; v = v->next) {
@@ -642,11 +653,66 @@ struct mm *mm_fork(struct mm *old)
 		mm->exe = old->exe;
 	}
 	pthread_mutex_unlock(&old->lock);
+	pthread_mutex_unlock(&old->patch_lock);
 	return mm;
 fail:
 	pthread_mutex_unlock(&old->lock);
+	pthread_mutex_unlock(&old->patch_lock);
 	mm_put(mm);
 	return NULL;
+}
+
+int mm_poke(struct mm *mm, uint64_t addr, const void *src, size_t len)
+{
+	uint64_t page = addr & ~(PAGE_SIZE - 1);
+	struct vma *v;
+	int err = 0;
+
+	if (len == 0 || len > PAGE_SIZE - (addr - page))
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	v = find_vma_locked(mm, addr);
+	if (!v || (v->flags & VMA_SHARED)) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (__atomic_load_n(&v->mobj->refs, __ATOMIC_ACQUIRE) > 1) {
+		struct mobj *m;
+
+		if (v->start < page) {
+			if ((err = vma_split(v, page)) < 0)
+				goto out;
+			v = v->next;
+		}
+		if (v->end > page + PAGE_SIZE && (err = vma_split(v, page + PAGE_SIZE)) < 0)
+			goto out;
+		if (!(m = mobj_copy(v->mobj, v->mobj_off, PAGE_SIZE))) {
+			err = -ENOMEM;
+			goto out;
+		}
+		mobj_put(v->mobj);
+		v->mobj = m;
+		v->mobj_off = 0;
+		if ((err = as_map_vma(mm, v)) < 0)
+			goto out;
+	}
+	memcpy(mobj_ptr(v->mobj, v->mobj_off + (addr - v->start)), src, len);
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return err;
+}
+
+bool mm_is_text(struct mm *mm, uint64_t addr)
+{
+	struct vma *v;
+	bool text;
+
+	pthread_mutex_lock(&mm->lock);
+	v = find_vma_locked(mm, addr);
+	text = v && v->file && !(v->flags & VMA_SHARED) && (v->prot & PROT_EXEC) &&
+	       !(v->prot & PROT_WRITE);
+	pthread_mutex_unlock(&mm->lock);
+	return text;
 }
 
 int mm_activate(struct mm *mm, struct platform_ctx **ctx)
@@ -692,8 +758,15 @@ size_t mm_format_maps(struct mm *mm, char *buf, size_t len)
 	pthread_mutex_lock(&mm->lock);
 	for (v = mm->vmas; v && pos < len; v = v->next) {
 		char path[512] = "";
-		uint64_t ino = 0;
+		uint64_t ino = 0, start = v->start, off = v->file_off;
 		int n;
+
+		/* VMAs split only in here (a page of text copied for a patched syscall, mm_poke)
+		 * show as the one mapping Linux has: same file, protection and kind, contiguous. */
+		while (v->file && v->next && v->next->start == v->end && v->next->file == v->file &&
+		       v->next->file_off == v->file_off + (v->end - v->start) &&
+		       v->next->prot == v->prot && v->next->flags == v->flags)
+			v = v->next;
 
 		if (v->file) {
 			if (file_path(v->file, path, sizeof(path)) < 0)
@@ -705,10 +778,10 @@ size_t mm_format_maps(struct mm *mm, char *buf, size_t len)
 			strcpy(path, "[stack]");
 		}
 		n = snprintf(buf + pos, len - pos, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %-10lu%s%s\n",
-			     (unsigned long)v->start, (unsigned long)v->end,
+			     (unsigned long)start, (unsigned long)v->end,
 			     v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
 			     v->prot & PROT_EXEC ? 'x' : '-', v->flags & VMA_SHARED ? 's' : 'p',
-			     (unsigned long)(v->file ? v->file_off : 0), 0, v->file ? 1 : 0,
+			     (unsigned long)(v->file ? off : 0), 0, v->file ? 1 : 0,
 			     (unsigned long)ino, path[0] ? "               " : "", path);
 		if (n < 0)
 			break;

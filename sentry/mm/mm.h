@@ -45,6 +45,10 @@ struct mm {
 	struct file *exe; /* a reference: /proc/PID/exe */
 	struct platform_as *as; /* NULL until the first mm_activate */
 	bool as_stale;          /* the stub's mappings must be rebuilt from the VMAs */
+	/* Syscall sites patched in this address space (sentry/arch/<arch>/patch.c), NULL until
+	 * the first patch; patch_lock guards it and comes before lock. */
+	pthread_mutex_t patch_lock;
+	struct syscall_patches *patches;
 };
 
 struct mm *mm_new(void);
@@ -71,6 +75,14 @@ int mm_madvise(struct mm *mm, uint64_t addr, size_t len, int advice);
  * mirrors the VMAs. *ctx is the task's context in it, set here for a new stub. */
 struct platform_ctx;
 int mm_activate(struct mm *mm, struct platform_ctx **ctx);
+/*
+ * Writes len bytes at addr, inside one page of a private mapping, whatever its protection, as
+ * ptrace's POKETEXT: a page whose memory is shared (a file's text, or since a fork) gets its
+ * own copy first, in a VMA of its own. 0, or -EFAULT for a shared or missing mapping.
+ */
+int mm_poke(struct mm *mm, uint64_t addr, const void *src, size_t len);
+/* Whether addr is in program text: a private file mapping, executable, not writable. */
+bool mm_is_text(struct mm *mm, uint64_t addr);
 /* A guest fault at addr: 0 when resolved (the access may be retried), or -EFAULT. */
 int mm_handle_fault(struct mm *mm, uint64_t addr, bool write);
 

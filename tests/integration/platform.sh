@@ -94,6 +94,22 @@ if t_selected platform/systrap_stub_killed; then
 	fi
 fi
 
+# A "mov $nr, %eax; syscall" site that trapped is patched under systrap (a jump through the
+# table at 0x60000, 0x06 where the syscall instruction was), never under ptrace; the results of
+# patched sites are checked against native runs by guest/x86_64_patch.
+site_bytes=$BUILDDIR/guest/x86_64_patch-static
+for p in systrap ptrace; do
+	t_selected "platform/${p}_site_bytes" || continue
+	want='b8 6e 00 00 00 0f 05'
+	[[ $p == systrap ]] && want='ff 24 25 [0-9a-f]{2} [0-9a-f]{2} 06 00'
+	got=$(timeout "$TEST_TIMEOUT" "$RUNSC" --platform=$p do "$site_bytes" --site-bytes 2>&1)
+	if [[ $got =~ ^$want$ ]]; then
+		t_pass "platform/${p}_site_bytes"
+	else
+		t_fail "platform/${p}_site_bytes" "site bytes: $got, want $want"
+	fi
+done
+
 # Fork, exec, pipes, signals and FP under each platform, whatever the run's --platform.
 # shellcheck disable=SC2016 # expanded by the guest's shell
 script='echo $((6*7)); ls / | wc -l >/dev/null; trap "echo usr1" USR1; (kill -USR1 $$) & wait; awk "BEGIN {print 1/3}"'
