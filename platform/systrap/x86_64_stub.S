@@ -83,11 +83,14 @@ systrap_stub_handler:
 	sub %rcx, %rax
 	cmp $(systrap_stub_code_end - systrap_stub_code), %rax
 	jb nested
-	/* Or the per-site code of a patched syscall: as the stub's before its event. */
+	/* Or the per-site code of a patched syscall: as the stub's own code before its event. */
 	mov UC_RIP(%rdx), %rax
 	sub $ARCH_PATCH_TABLE, %rax
 	cmp $ARCH_PATCH_TABLE_SIZE, %rax
-	jb nested_early
+	jae 1f
+	xor %eax, %eax
+	jmp nested
+1:
 	mov %edi, CTX(SIGNO)
 	mov 8(%rsi), %eax /* si_code */
 	mov %eax, CTX(CODE)
@@ -105,7 +108,8 @@ handler_tls:
 	jmp post_event
 
 /*
- * A signal inside the stub (rax = its offset in the code). A fault there is the stub's own
+ * A signal inside the stub (rax = its offset in the code; 0 in the per-site code of a patched
+ * syscall, which runs before the stub posts its event). A fault there is the stub's own
  * (a frame it cannot load): it dies. Anything else is an interrupt or a stray signal, which
  * matters only once the sentry has answered RUN, when the guest is about to run again: then
  * the context's frame (the sentry's, whole) is the guest's state, and the event reports it.
@@ -137,14 +141,6 @@ nested:
 	mov $__NR_rt_sigreturn, %eax
 	syscall
 	jmp fail
-nested_early:
-	cmp $SIGSEGV, %edi
-	je fail
-	cmp $SIGBUS, %edi
-	je fail
-	cmp $SIGILL, %edi
-	je fail
-	jmp 1b
 
 /*
  * A patched syscall: the per-site code has saved the guest's rsp in the context and switched
