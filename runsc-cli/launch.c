@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "platform/platform.h"
 #include "runsc-cli/bundle.h"
 #include "runsc-cli/cgroup.h"
+#include "runsc-cli/commands.h"
 #include "runsc-cli/console.h"
 #include "runsc-cli/container.h"
 #include "runsc-cli/control_client.h"
@@ -526,4 +528,61 @@ out:
 	mounts_free(&mounts);
 	bundle_free(b);
 	return ret;
+}
+
+int launch_command(struct global_flags *g, const char *cmd, const char *usage, bool run, int argc,
+		   char **argv, struct cli_error **err)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "no-pivot", no_argument, NULL, 'P' },
+		{ "no-new-keyring", no_argument, NULL, 'K' },
+		{ "preserve-fds", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "detach", no_argument, NULL, 'd' }, /* run only, as the two below */
+		{ "keep", no_argument, NULL, 'k' },
+		{ 0 },
+	};
+	struct launch_opts o = { .bundle = ".", .mode = run ? LAUNCH_FOREGROUND : LAUNCH_CREATE };
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, run ? "+:b:dh" : "+:b:h", opts, NULL)) != -1) {
+		if (!run && (c == 'd' || c == 'k'))
+			c = '?';
+		switch (c) {
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'p':
+			o.pid_file = optarg;
+			break;
+		case 'c':
+			o.console_socket = optarg;
+			break;
+		case 'd':
+			o.mode = LAUNCH_DETACHED;
+			break;
+		case 'P': /* the sentry never pivots: its root is an empty directory */
+		case 'K': /* keyrings are the host kernel's; the guest never reaches them */
+			break;
+		case 'F':
+			if (atoi(optarg) != 0)
+				return cli_error(err, 1, "%s: --preserve-fds is not supported yet", cmd);
+			break;
+		case 'k':
+			return cli_error(err, 1, "%s: --keep is not supported yet", cmd);
+		case 'h':
+			printf("usage: %s\n", usage);
+			return 0;
+		default:
+			return usage_error(err, cmd, c, argv, usage);
+		}
+	}
+	if (expect_args(err, cmd, argc - optind, 1, 1, usage) < 0)
+		return -1;
+	o.id = argv[optind];
+	return container_launch(g, &o, err);
 }

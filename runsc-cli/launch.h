@@ -27,6 +27,13 @@ struct launch_opts {
 };
 
 /*
+ * runsc create's and runsc run's command line, one parser for both (run adds --detach and
+ * --keep), and the launch: the exit code the command returns, or -1 with *err.
+ */
+int launch_command(struct global_flags *g, const char *cmd, const char *usage, bool run, int argc,
+		   char **argv, struct cli_error **err);
+
+/*
  * The sandbox's root process (its PID goes to --pid-file and the state) is a child of the
  * calling runsc, so the caller's subreaper (containerd's shim, conmon) inherits it; it exits
  * with the guest's status, 128+N for signal N. Returns 0 (LAUNCH_FOREGROUND: the exit code),
