@@ -377,6 +377,39 @@ static bool file_has_pos(struct file *f)
 	return !(f->mode & FMODE_STREAM);
 }
 
+/*
+ * Calls a read or write op at the position the call uses: pos (pread/pwrite: -ESPIPE on a
+ * stream), 0 for a stream, none for a file that keeps its own (FMODE_OWN_POS), else f->pos
+ * under pos_lock, advanced by what moved.
+ */
+static ssize_t rw_at_pos(struct file *f,
+			 ssize_t (*op)(struct file *, const struct iovec *, int, int64_t *),
+			 const struct iovec *iov, int iovcnt, const int64_t *pos)
+{
+	int64_t p = 0;
+	ssize_t r;
+
+	if (pos) {
+		if (!file_has_pos(f))
+			return -ESPIPE;
+		if (*pos < 0)
+			return -EINVAL;
+		p = *pos;
+		return op(f, iov, iovcnt, &p);
+	}
+	if (!file_has_pos(f))
+		return op(f, iov, iovcnt, &p);
+	if (f->mode & FMODE_OWN_POS)
+		return op(f, iov, iovcnt, NULL);
+	pthread_mutex_lock(&f->pos_lock);
+	p = f->pos;
+	r = op(f, iov, iovcnt, &p);
+	if (r > 0)
+		f->pos = p;
+	pthread_mutex_unlock(&f->pos_lock);
+	return r;
+}
+
 static ssize_t do_readv(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
 {
 	if (!(f->mode & FMODE_READ))
@@ -385,27 +418,7 @@ static ssize_t do_readv(struct file *f, const struct iovec *iov, int iovcnt, con
 		return -EISDIR;
 	if (!f->ops->read)
 		return -EINVAL;
-	if (pos) {
-		if (!file_has_pos(f))
-			return -ESPIPE;
-		if (*pos < 0)
-			return -EINVAL;
-		int64_t p = *pos;
-		return f->ops->read(f, iov, iovcnt, &p);
-	}
-	if (!file_has_pos(f)) {
-		int64_t p = 0;
-		return f->ops->read(f, iov, iovcnt, &p);
-	}
-	if (f->mode & FMODE_OWN_POS)
-		return f->ops->read(f, iov, iovcnt, NULL);
-	pthread_mutex_lock(&f->pos_lock);
-	int64_t p = f->pos;
-	ssize_t r = f->ops->read(f, iov, iovcnt, &p);
-	if (r > 0)
-		f->pos = p;
-	pthread_mutex_unlock(&f->pos_lock);
-	return r;
+	return rw_at_pos(f, f->ops->read, iov, iovcnt, pos);
 }
 
 ssize_t vfs_readv(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
@@ -422,27 +435,7 @@ static ssize_t do_writev(struct file *f, const struct iovec *iov, int iovcnt, co
 		return -EBADF;
 	if (!f->ops->write)
 		return -EINVAL;
-	if (pos) {
-		if (!file_has_pos(f))
-			return -ESPIPE;
-		if (*pos < 0)
-			return -EINVAL;
-		int64_t p = *pos;
-		return f->ops->write(f, iov, iovcnt, &p);
-	}
-	if (!file_has_pos(f)) {
-		int64_t p = 0;
-		return f->ops->write(f, iov, iovcnt, &p);
-	}
-	if (f->mode & FMODE_OWN_POS)
-		return f->ops->write(f, iov, iovcnt, NULL);
-	pthread_mutex_lock(&f->pos_lock);
-	int64_t p = f->pos;
-	ssize_t r = f->ops->write(f, iov, iovcnt, &p);
-	if (r > 0)
-		f->pos = p;
-	pthread_mutex_unlock(&f->pos_lock);
-	return r;
+	return rw_at_pos(f, f->ops->write, iov, iovcnt, pos);
 }
 
 ssize_t vfs_writev(struct file *f, const struct iovec *iov, int iovcnt, const int64_t *pos)
