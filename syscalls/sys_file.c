@@ -79,50 +79,43 @@ SYSCALL_DEFINE(close_range)
 
 /* ---- read and write ---- */
 
-SYSCALL_DEFINE(read)
+/* read, write, pread64, pwrite64: at *pos, or the file's position when pos is NULL. */
+static long rw_fd(struct task *t, int fd, uint64_t buf, uint64_t len, int64_t *pos, bool rd)
 {
-	struct file *f = fdget(t, (int)a[0]);
-	if (!f)
+	struct file *f;
+	long r;
+
+	if (pos && *pos < 0)
+		return -EINVAL;
+	if (!(f = fdget(t, fd)))
 		return -EBADF;
-	long r = file_read_guest(t, f, a[1], a[2], NULL);
+	r = rd ? file_read_guest(t, f, buf, len, pos) : file_write_guest(t, f, buf, len, pos);
 	file_put(f);
 	return r;
 }
 
+SYSCALL_DEFINE(read)
+{
+	return rw_fd(t, (int)a[0], a[1], a[2], NULL, true);
+}
+
 SYSCALL_DEFINE(write)
 {
-	struct file *f = fdget(t, (int)a[0]);
-	if (!f)
-		return -EBADF;
-	long r = file_write_guest(t, f, a[1], a[2], NULL);
-	file_put(f);
-	return r;
+	return rw_fd(t, (int)a[0], a[1], a[2], NULL, false);
 }
 
 SYSCALL_DEFINE(pread64)
 {
 	int64_t pos = (int64_t)a[3];
-	if (pos < 0)
-		return -EINVAL;
-	struct file *f = fdget(t, (int)a[0]);
-	if (!f)
-		return -EBADF;
-	long r = file_read_guest(t, f, a[1], a[2], &pos);
-	file_put(f);
-	return r;
+
+	return rw_fd(t, (int)a[0], a[1], a[2], &pos, true);
 }
 
 SYSCALL_DEFINE(pwrite64)
 {
 	int64_t pos = (int64_t)a[3];
-	if (pos < 0)
-		return -EINVAL;
-	struct file *f = fdget(t, (int)a[0]);
-	if (!f)
-		return -EBADF;
-	long r = file_write_guest(t, f, a[1], a[2], &pos);
-	file_put(f);
-	return r;
+
+	return rw_fd(t, (int)a[0], a[1], a[2], &pos, false);
 }
 
 /* readv, writev, preadv, pwritev, preadv2, pwritev2. pos -1: the file's position. */
